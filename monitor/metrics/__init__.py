@@ -1,0 +1,1 @@
+"""Pure metric functions over SQL aggregates, each returning a frozen dataclass."""

@@ -1,0 +1,100 @@
+"""Traffic, error rate and latency: the system-health numbers of the Overview."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from monitor.catalog import Window
+from monitor.store import InvalidRecords, LogStore
+
+Bucket = Literal["minute", "hour", "day", "week"]
+
+
+@dataclass(frozen=True)
+class Latency:
+    """Latency percentiles in ms (linear interpolation, as numpy's default)."""
+
+    p50: float | None
+    p95: float | None
+    p99: float | None
+
+
+@dataclass(frozen=True)
+class ModelHealth:
+    model_id: str
+    window: Window
+    predictions: int
+    errors: int
+    latency: Latency
+    invalid_records: int
+    """Invalid records attributed to this model in the log files of the window's days."""
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.predictions if self.predictions else None
+
+
+@dataclass(frozen=True)
+class TrafficBucket:
+    start: dt.datetime
+    predictions: int
+    errors: int
+    latency_p95: float | None
+
+
+def model_health(
+    store: LogStore,
+    model_id: str,
+    window: Window,
+    versions: Sequence[str] | None = None,
+) -> ModelHealth:
+    """Predictions, errors and latency percentiles of one model in a window."""
+    rows = store.fetch("overview", _params(window, model_id, versions))
+    invalid = invalid_in_window(store.invalid_records(), window, model_id)
+    if not rows:
+        return ModelHealth(model_id, window, 0, 0, Latency(None, None, None), invalid)
+    _, predictions, errors, latency, _, _ = rows[0]
+    p50, p95, p99 = latency if latency is not None else (None, None, None)
+    return ModelHealth(
+        model_id, window, int(predictions), int(errors), Latency(p50, p95, p99), invalid
+    )
+
+
+def traffic(
+    store: LogStore,
+    model_id: str,
+    window: Window,
+    bucket: Bucket,
+    versions: Sequence[str] | None = None,
+) -> tuple[TrafficBucket, ...]:
+    params = _params(window, model_id, versions) | {"bucket": bucket}
+    return tuple(
+        TrafficBucket(start, int(n), int(errors), p95)
+        for start, n, errors, p95 in store.fetch("traffic", params)
+    )
+
+
+def invalid_in_window(
+    found: Sequence[InvalidRecords], window: Window, model_id: str | None = None
+) -> int:
+    """Invalid records in files whose partition day falls in the window; for one model,
+    only those whose model_id could still be read."""
+    first, last = window.start.date(), window.end.date()
+    total = 0
+    for item in found:
+        if item.day is None or not first <= item.day <= last:
+            continue
+        total += item.count if model_id is None else item.by_model.get(model_id, 0)
+    return total
+
+
+def _params(window: Window, model_id: str, versions: Sequence[str] | None) -> dict[str, Any]:
+    return {
+        "start": window.start,
+        "end": window.end,
+        "model": model_id,
+        "versions": list(versions) if versions else None,  # empty = no filter
+    }

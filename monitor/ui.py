@@ -1,0 +1,145 @@
+"""The only Streamlit code in the core: cached resources, global filters, shared widgets.
+
+Pages call `page_context()` and get settings, the store and the filters the user
+chose in the sidebar; aggregates are cached with the store's version in the key, so
+new log files invalidate them and raw rows are never cached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from monitor import bootstrap, catalog
+from monitor.catalog import ModelInfo, Window
+from monitor.config import Settings, load_settings
+from monitor.errors import MonitorError
+from monitor.metrics import health
+from monitor.store import InvalidRecords, LogStore
+
+WINDOWS: dict[str, dt.timedelta | None] = {
+    "Last 24 hours": dt.timedelta(days=1),
+    "Last 7 days": dt.timedelta(days=7),
+    "Last 30 days": dt.timedelta(days=30),
+    "All data": None,
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    model: ModelInfo
+    versions: tuple[str, ...]
+    """Empty means all versions."""
+    window: Window
+    window_label: str
+
+
+@dataclass(frozen=True)
+class PageContext:
+    settings: Settings
+    store: LogStore
+    models: tuple[ModelInfo, ...]
+    filters: Filters | None
+    demo: bool
+
+
+@st.cache_resource(show_spinner=False)
+def _settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(show_spinner="Preparing data...")
+def _store(data_dir: str) -> LogStore:
+    path = Path(data_dir)
+    bootstrap.ensure_demo_data(path)
+    return LogStore(path)
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=64)
+def _inventory(_store: LogStore, version: str) -> tuple[ModelInfo, ...]:
+    return catalog.inventory(_store)
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=256)
+def model_health(
+    _store: LogStore, version: str, model_id: str, window: Window, versions: tuple[str, ...]
+) -> health.ModelHealth:
+    return health.model_health(_store, model_id, window, versions)
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=256)
+def traffic(
+    _store: LogStore,
+    version: str,
+    model_id: str,
+    window: Window,
+    bucket: health.Bucket,
+    versions: tuple[str, ...],
+) -> tuple[health.TrafficBucket, ...]:
+    return health.traffic(_store, model_id, window, bucket, versions)
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=16)
+def invalid_records(_store: LogStore, version: str) -> tuple[InvalidRecords, ...]:
+    return _store.invalid_records()
+
+
+_CONTEXT_KEY = "monitor_context"
+
+
+def current() -> PageContext:
+    """The context app.py loaded for this run (pages call this)."""
+    context: PageContext = st.session_state[_CONTEXT_KEY]
+    return context
+
+
+def load_context() -> PageContext:
+    """Settings, store and sidebar filters, kept for the pages of this run.
+
+    Stops the page with a clear message on a bad configuration."""
+    try:
+        settings = _settings()
+    except MonitorError as exc:
+        st.error(f"Configuration problem: {exc}")
+        st.stop()
+        raise  # unreachable; st.stop raises
+    with st.spinner("First start: generating demo data (about 10 seconds)..."):
+        store = _store(str(settings.data_dir))
+    store.refresh()
+    models = _inventory(store, store.version)
+    filters = _sidebar(models)
+    context = PageContext(settings, store, models, filters, bootstrap.is_demo(settings.data_dir))
+    st.session_state[_CONTEXT_KEY] = context
+    return context
+
+
+def _sidebar(models: tuple[ModelInfo, ...]) -> Filters | None:
+    sidebar = st.sidebar
+    if not models:
+        sidebar.info("No predictions logged yet.")
+        return None
+    by_id = {m.model_id: m for m in models}
+    model_id = sidebar.selectbox("Model", list(by_id), key="filter_model")
+    model = by_id[model_id]
+    versions = sidebar.multiselect(
+        "Versions",
+        [v.version for v in model.versions],
+        key=f"filter_versions_{model_id}",
+        placeholder="All versions",
+        format_func=lambda v: v or "(unversioned)",
+    )
+    label = sidebar.selectbox("Time window", list(WINDOWS), key="filter_window")
+    span = WINDOWS[label]
+    window = (
+        Window.ending_at(model.last_seen, span)
+        if span is not None
+        else Window(model.first_seen, model.last_seen)
+    )
+    sidebar.caption(
+        f"Window: {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC "
+        "(ends at the newest prediction)"
+    )
+    return Filters(model, tuple(versions), window, label)

@@ -1,0 +1,82 @@
+"""Overview: is anything wrong right now, and where do I look."""
+
+import datetime as dt
+
+import streamlit as st
+
+from monitor import charts, ui
+from monitor.metrics.health import Bucket, invalid_in_window
+
+context = ui.current()
+st.title("Overview")
+if context.demo:
+    st.info(
+        "You are looking at **demo data**: generated logs with known, injected problems "
+        "(see docs/demo-data.md). Point `data_dir` in monitor.toml at your own logs to "
+        "monitor your models.",
+        icon=":material/science:",
+    )
+
+filters = context.filters
+if filters is None:
+    st.warning(
+        f"No predictions found under {context.settings.data_dir}. Log predictions with "
+        "`monitor.sdk.PredictionLogger`, or run `monitor demo --data-dir DIR`."
+    )
+    st.stop()
+
+store = context.store
+model = filters.model
+health = ui.model_health(store, store.version, model.model_id, filters.window, filters.versions)
+
+st.subheader(model.model_id)
+columns = st.columns(6)
+columns[0].metric("Predictions", f"{health.predictions:,}")
+columns[1].metric(
+    "Error rate", "n/a" if health.error_rate is None else f"{health.error_rate:.2%}"
+)
+for column, name, value in zip(
+    columns[2:5],
+    ("Latency p50", "Latency p95", "Latency p99"),
+    (health.latency.p50, health.latency.p95, health.latency.p99),
+    strict=True,
+):
+    column.metric(name, "n/a" if value is None else f"{value:,.0f} ms")
+columns[5].metric(
+    "Invalid records",
+    f"{health.invalid_records:,}",
+    help="Log lines of this model that could not be read, in the files of the window's days.",
+)
+
+span = filters.window.end - filters.window.start
+bucket: Bucket = "hour" if span <= dt.timedelta(days=3) else "day"
+buckets = ui.traffic(
+    store, store.version, model.model_id, filters.window, bucket, filters.versions
+)
+if buckets:
+    st.plotly_chart(charts.traffic_figure(buckets, bucket), config={"displayModeBar": False})
+
+invalid = ui.invalid_records(store, store.version)
+unattributed = invalid_in_window(invalid, filters.window) - sum(
+    invalid_in_window(invalid, filters.window, m.model_id) for m in context.models
+)
+if invalid:
+    with st.expander(f"Invalid records: {sum(i.count for i in invalid):,} in {len(invalid)} files"):
+        if unattributed:
+            st.caption(
+                f"{unattributed:,} invalid records in this window could not be attributed "
+                "to a model (the line was not readable JSON)."
+            )
+        st.dataframe(
+            [
+                {
+                    "file": str(i.path.relative_to(store.data_dir)),
+                    "kind": i.kind,
+                    "day": i.day,
+                    "invalid records": i.count,
+                    "problem": i.unreadable or "unreadable lines skipped",
+                }
+                for i in invalid
+            ],
+            hide_index=True,
+        )
