@@ -9,7 +9,9 @@ st.set_page_config(page_title="Model monitor", page_icon=":material/monitoring:"
 navigation = st.navigation(
     {
         "Monitor": [
-            st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+            st.Page(
+                "pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
+            ),
         ],
     }
 )

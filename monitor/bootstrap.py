@@ -37,7 +37,10 @@ def ensure_demo_data(data_dir: Path) -> bool:
     try:
         generate_demo(staging)
         names = sorted(p.name for p in staging.iterdir())
-        ordered = [n for n in names if n not in (LOGS_DIR, DEMO_MANIFEST)] + [LOGS_DIR, DEMO_MANIFEST]
+        ordered = [n for n in names if n not in (LOGS_DIR, DEMO_MANIFEST)] + [
+            LOGS_DIR,
+            DEMO_MANIFEST,
+        ]
         for name in ordered:
             source = staging / name
             if not source.exists():

@@ -53,7 +53,9 @@ def inventory(store: LogStore) -> tuple[ModelInfo, ...]:
     """Every model in the logs with its versions, oldest version first."""
     versions: dict[str, list[VersionInfo]] = {}
     for model_id, version, predictions, first, last in store.fetch("inventory"):
-        versions.setdefault(model_id, []).append(VersionInfo(version, int(predictions), first, last))
+        versions.setdefault(model_id, []).append(
+            VersionInfo(version, int(predictions), first, last)
+        )
     return tuple(ModelInfo(m, tuple(v)) for m, v in versions.items())
 
 

@@ -31,14 +31,18 @@ EXIT_USAGE = 2
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors as one `error:` line with exit code 2."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> Any:
         raise InputError(f"{message} (see '{self.prog} --help')")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="monitor", description="Monitor deployed ML models from their logs.")
-    parser.add_argument("--config", help="path to monitor.toml (default: $MONITOR_CONFIG, ./monitor.toml)")
-    parser.add_argument("--data-dir", help="data directory (overrides the config and $MONITOR_DATA_DIR)")
+    parser.add_argument(
+        "--config", help="path to monitor.toml (default: $MONITOR_CONFIG, ./monitor.toml)"
+    )
+    parser.add_argument(
+        "--data-dir", help="data directory (overrides the config and $MONITOR_DATA_DIR)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     demo = commands.add_parser("demo", help="generate deterministic demo logs with known problems")
@@ -50,12 +54,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("summary", help="traffic, error rate and latency per model")
     summary.add_argument("--model", help="only this model")
-    summary.add_argument("--since", type=_timestamp, help="window start (ISO 8601; default: a day before the latest prediction)")
-    summary.add_argument("--until", type=_timestamp, help="window end (ISO 8601; default: the latest prediction)")
+    summary.add_argument(
+        "--since",
+        type=_timestamp,
+        help="window start (ISO 8601; default: a day before the latest prediction)",
+    )
+    summary.add_argument(
+        "--until", type=_timestamp, help="window end (ISO 8601; default: the latest prediction)"
+    )
     summary.add_argument("--json", action="store_true")
 
     compact = commands.add_parser("compact", help="rewrite closed JSONL log files as Parquet")
-    compact.add_argument("--min-age-minutes", type=float, default=60.0, help="leave files written to more recently alone (default 60)")
+    compact.add_argument(
+        "--min-age-minutes",
+        type=float,
+        default=60.0,
+        help="leave files written to more recently alone (default 60)",
+    )
     compact.add_argument("--json", action="store_true")
     return parser
 
@@ -70,11 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the CLI never shows a traceback by default
+    except Exception as exc:
         if os.environ.get("MONITOR_DEBUG"):
             traceback.print_exc()
         message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"error: internal error: {message} (set MONITOR_DEBUG=1 for details)", file=sys.stderr)
+        print(
+            f"error: internal error: {message} (set MONITOR_DEBUG=1 for details)", file=sys.stderr
+        )
         return EXIT_INTERNAL
 
 
@@ -128,7 +145,8 @@ def _summary(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"{entry['model_id']}: {entry['predictions']} predictions, "
             f"error rate {_percent(entry['error_rate'])}, "
-            f"latency p50/p95/p99 {_ms(latency['p50'])}/{_ms(latency['p95'])}/{_ms(latency['p99'])}, "
+            f"latency p50/p95/p99 "
+            f"{_ms(latency['p50'])}/{_ms(latency['p95'])}/{_ms(latency['p99'])}, "
             f"{entry['invalid_records']} invalid records "
             f"[{entry['window']['start']} .. {entry['window']['end']}]"
         )

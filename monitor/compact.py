@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (SQL built only from monitor.views, quote_literal and constants)
 """`monitor compact`: rewrite closed JSONL log files as Parquet without losing or doubling a record.
 
 For each JSONL file `X.jsonl` of a past day that nobody has written to for `min_age`:
@@ -92,7 +93,9 @@ def _is_closed(path: Path, now: dt.datetime, min_age: dt.timedelta) -> bool:
     return age >= min_age.total_seconds()
 
 
-def _rewrite(con: duckdb.DuckDBPyConnection, kind: RecordKind, source: Path, target: Path) -> tuple[int, int]:
+def _rewrite(
+    con: duckdb.DuckDBPyConnection, kind: RecordKind, source: Path, target: Path
+) -> tuple[int, int]:
     """Write the valid records of `source` to `target`; return (records, invalid lines)."""
     files = [str(source)]
     features: list[views.FeatureColumn] = []
@@ -106,17 +109,33 @@ def _rewrite(con: duckdb.DuckDBPyConnection, kind: RecordKind, source: Path, tar
     for _, model, n in con.execute(views.invalid_counts_sql(kind, files)).fetchall():
         by_model[model or ""] = by_model.get(model or "", 0) + int(n)
     invalid = sum(by_model.values())
-    select = "SELECT * EXCLUDE (source_file) FROM (" + views.jsonl_select(kind, files, features) + ")"
+    select = (
+        "SELECT * EXCLUDE (source_file) FROM (" + views.jsonl_select(kind, files, features) + ")"
+    )
     temp = target.with_name("." + target.name + ".tmp")
     metadata = (
-        "{" + quote_literal(schema.KV_INVALID_RECORDS) + ": " + quote_literal(str(invalid)) + ", "
-        + quote_literal(schema.KV_INVALID_BY_MODEL) + ": "
-        + quote_literal(json.dumps({m: n for m, n in sorted(by_model.items()) if m})) + ", "
-        + quote_literal(schema.KV_SOURCE_FILE) + ": " + quote_literal(source.name) + "}"
+        "{"
+        + quote_literal(schema.KV_INVALID_RECORDS)
+        + ": "
+        + quote_literal(str(invalid))
+        + ", "
+        + quote_literal(schema.KV_INVALID_BY_MODEL)
+        + ": "
+        + quote_literal(json.dumps({m: n for m, n in sorted(by_model.items()) if m}))
+        + ", "
+        + quote_literal(schema.KV_SOURCE_FILE)
+        + ": "
+        + quote_literal(source.name)
+        + "}"
     )
     con.execute(
-        "COPY (" + select + ") TO " + quote_literal(str(temp))
-        + " (FORMAT parquet, COMPRESSION zstd, KV_METADATA " + metadata + ")"
+        "COPY ("
+        + select
+        + ") TO "
+        + quote_literal(str(temp))
+        + " (FORMAT parquet, COMPRESSION zstd, KV_METADATA "
+        + metadata
+        + ")"
     )
     written = logfiles.read_footer(temp).rows
     expected = con.execute("SELECT count(*) FROM (" + select + ")").fetchone()

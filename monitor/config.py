@@ -16,7 +16,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, cast
+from typing import Any, Final, Literal
 
 from monitor.errors import ConfigError
 
@@ -182,9 +182,7 @@ def _parse_model(raw: Any, data_dir: Path, where: str, key: str) -> ModelConfig:
         raise ConfigError(f"{where}: {key}.id must not be empty")
     task = _get(raw, "task", str, where, "binary", key)
     if task not in TASKS:
-        raise ConfigError(
-            f"{where}: {key}.task must be one of {', '.join(TASKS)} (got {task!r})"
-        )
+        raise ConfigError(f"{where}: {key}.task must be one of {', '.join(TASKS)} (got {task!r})")
     positive = raw.get("positive_label", "1")
     if isinstance(positive, bool) or not isinstance(positive, (str, int)):
         raise ConfigError(f"{where}: {key}.positive_label must be a string or an integer")
@@ -199,7 +197,7 @@ def _parse_model(raw: Any, data_dir: Path, where: str, key: str) -> ModelConfig:
         raise ConfigError(f"{where}: {key}.score_column must be a string")
     return ModelConfig(
         id=model_id,
-        task=cast(Task, task),
+        task=task,
         positive_label=str(positive),
         sensitive_features=tuple(sensitive),
         feature_ranges=_parse_ranges(raw.get("feature_ranges", {}), where, key),
@@ -235,9 +233,7 @@ def _parse_categories(raw: Any, where: str, key: str) -> dict[str, tuple[str, ..
     categories: dict[str, tuple[str, ...]] = {}
     for name, values in raw.items():
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise ConfigError(
-                f"{where}: {key}.feature_categories.{name} must be a list of strings"
-            )
+            raise ConfigError(f"{where}: {key}.feature_categories.{name} must be a list of strings")
         categories[name] = tuple(values)
     return categories
 

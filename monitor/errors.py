@@ -1,4 +1,7 @@
-"""Errors a user can act on. The CLI prints them as one `error:` line (exit 2); the UI as st.error."""
+"""Errors a user can act on.
+
+The CLI prints them as one `error:` line (exit 2); the UI shows them with st.error.
+"""
 
 
 class MonitorError(Exception):

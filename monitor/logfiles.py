@@ -75,10 +75,14 @@ def list_log_files(data_dir: Path, kind: RecordKind) -> list[LogFile]:
                 continue
             path = Path(entry.path)
             found.append(
-                LogFile(path, kind, fmt, schema.partition_date(path), stat.st_size, stat.st_mtime_ns)
+                LogFile(
+                    path, kind, fmt, schema.partition_date(path), stat.st_size, stat.st_mtime_ns
+                )
             )
     parquet_stems = {f.path.with_suffix("") for f in found if f.format == "parquet"}
-    return [f for f in found if f.format == "parquet" or f.path.with_suffix("") not in parquet_stems]
+    return [
+        f for f in found if f.format == "parquet" or f.path.with_suffix("") not in parquet_stems
+    ]
 
 
 def signature(files: list[LogFile]) -> str:

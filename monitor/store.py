@@ -105,7 +105,10 @@ class LogStore:
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Run SQL with bound parameters on a fresh cursor; retried once after a refresh
         if a file vanished underneath (compaction retiring a JSONL file)."""
-        return self._run(lambda cur: cur.execute(sql, dict(params or {})).fetchall())
+        rows: list[tuple[Any, ...]] = self._run(
+            lambda cur: cur.execute(sql, dict(params or {})).fetchall()
+        )
+        return rows
 
     def _run(self, action: Any) -> Any:
         for attempt in range(2):
@@ -194,9 +197,9 @@ class LogStore:
                     keep.append(log_file)
             readable[kind] = tuple(keep)
         features = self._discover_features(readable["predictions"])
-        statements = [
-            self._view_sql(kind, readable[kind], features) for kind in RECORD_KINDS
-        ] + [views.LABELED_VIEW]
+        statements = [self._view_sql(kind, readable[kind], features) for kind in RECORD_KINDS] + [
+            views.LABELED_VIEW
+        ]
         cursor = self._con.cursor()
         try:
             cursor.execute("BEGIN")

@@ -65,4 +65,3 @@ def _entry(health: ModelHealth) -> dict[str, Any]:
         "invalid_records": health.invalid_records,
         "window": {"start": health.window.start.isoformat(), "end": health.window.end.isoformat()},
     }
-

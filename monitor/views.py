@@ -1,3 +1,4 @@
+# ruff: noqa: S608  (SQL built only from constants, quote_literal and quote_identifier)
 """SQL text of the log views: one SELECT over JSONL files, one over Parquet files, per kind.
 
 Everything here is built from constants, quoted file paths (`quote_literal`) and
@@ -75,8 +76,7 @@ COLUMNS: Final[dict[RecordKind, tuple[Column, ...]]] = {
             "probabilities",
             "VARCHAR",
             "JSON",
-            "CASE WHEN json_type(r.probability) = 'OBJECT' "
-            "THEN CAST(r.probability AS VARCHAR) END",
+            "CASE WHEN json_type(r.probability) = 'OBJECT' THEN CAST(r.probability AS VARCHAR) END",
         ),
         _plain("latency_ms", "DOUBLE"),
         _plain("status", "VARCHAR"),
@@ -125,7 +125,9 @@ def _transform_structure(kind: RecordKind, features: Sequence[FeatureColumn]) ->
     return json.dumps(structure, ensure_ascii=False)
 
 
-def parsed_jsonl_sql(kind: RecordKind, files: Sequence[str], features: Sequence[FeatureColumn]) -> str:
+def parsed_jsonl_sql(
+    kind: RecordKind, files: Sequence[str], features: Sequence[FeatureColumn]
+) -> str:
     """Every line of the files: source file, the parsed struct `r` (NULL when the line is not
     a JSON object) and `valid` (never NULL)."""
     structure = quote_literal(_transform_structure(kind, features))

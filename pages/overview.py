@@ -32,9 +32,7 @@ health = ui.model_health(store, store.version, model.model_id, filters.window, f
 st.subheader(model.model_id)
 columns = st.columns(6)
 columns[0].metric("Predictions", f"{health.predictions:,}")
-columns[1].metric(
-    "Error rate", "n/a" if health.error_rate is None else f"{health.error_rate:.2%}"
-)
+columns[1].metric("Error rate", "n/a" if health.error_rate is None else f"{health.error_rate:.2%}")
 for column, name, value in zip(
     columns[2:5],
     ("Latency p50", "Latency p95", "Latency p99"),
@@ -50,9 +48,7 @@ columns[5].metric(
 
 span = filters.window.end - filters.window.start
 bucket: Bucket = "hour" if span <= dt.timedelta(days=3) else "day"
-buckets = ui.traffic(
-    store, store.version, model.model_id, filters.window, bucket, filters.versions
-)
+buckets = ui.traffic(store, store.version, model.model_id, filters.window, bucket, filters.versions)
 if buckets:
     st.plotly_chart(charts.traffic_figure(buckets, bucket), config={"displayModeBar": False})
 

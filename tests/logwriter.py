@@ -32,7 +32,9 @@ def write_parquet(data_dir: Path, kind: str, day: str, name: str, table: pa.Tabl
     return path
 
 
-def prediction(pid: str, ts: str, *, model: str = "m", version: str = "v1", **extra: Any) -> dict[str, Any]:
+def prediction(
+    pid: str, ts: str, *, model: str = "m", version: str = "v1", **extra: Any
+) -> dict[str, Any]:
     record: dict[str, Any] = {
         "prediction_id": pid,
         "timestamp": ts,

@@ -17,7 +17,7 @@ UTC = dt.UTC
 
 
 def _count(store: LogStore, view: str = "predictions") -> int:
-    rows = store.execute(f"SELECT count(*) FROM {view}")  # noqa: S608 - constant view names
+    rows = store.execute(f"SELECT count(*) FROM {view}")
     return int(rows[0][0])
 
 
@@ -34,7 +34,10 @@ def test_malformed_and_half_written_lines_are_counted_and_skipped(tmp_path: Path
     ]
     path = write_jsonl(tmp_path, "predictions", "2026-11-01", "p.jsonl", lines, final_newline=False)
     store = LogStore(tmp_path)
-    assert sorted(r[0] for r in store.execute("SELECT prediction_id FROM predictions")) == ["a", "c"]
+    assert sorted(r[0] for r in store.execute("SELECT prediction_id FROM predictions")) == [
+        "a",
+        "c",
+    ]
     invalid = store.invalid_records()
     assert len(invalid) == 1
     assert invalid[0].path == path
@@ -46,7 +49,9 @@ def test_malformed_and_half_written_lines_are_counted_and_skipped(tmp_path: Path
 
 
 def test_new_feature_key_in_later_file_becomes_a_column(tmp_path: Path) -> None:
-    write_jsonl(tmp_path, "predictions", "2026-11-01", "a.jsonl", [prediction("a", "2026-11-01T10:00:00Z")])
+    write_jsonl(
+        tmp_path, "predictions", "2026-11-01", "a.jsonl", [prediction("a", "2026-11-01T10:00:00Z")]
+    )
     store = LogStore(tmp_path)
     assert [f.key for f in store.features] == ["x"]
     write_jsonl(
@@ -58,7 +63,9 @@ def test_new_feature_key_in_later_file_becomes_a_column(tmp_path: Path) -> None:
     )
     assert store.refresh() is True
     assert [(f.key, f.sql_type) for f in store.features] == [("region", "VARCHAR"), ("x", "DOUBLE")]
-    rows = store.execute('SELECT prediction_id, "features.region", "features.x" FROM predictions ORDER BY 1')
+    rows = store.execute(
+        'SELECT prediction_id, "features.region", "features.x" FROM predictions ORDER BY 1'
+    )
     assert rows == [("a", None, 1.0), ("b", "north", 2.0)]
     assert store.refresh() is False  # nothing changed
 
@@ -87,7 +94,8 @@ def test_jsonl_and_parquet_of_the_same_day_combine(tmp_path: Path) -> None:
     write_parquet(tmp_path, "predictions", "2026-11-01", "old.parquet", table)
     store = LogStore(tmp_path)
     rows = store.execute(
-        'SELECT prediction_id, "features.x", "features.flag", latency_ms FROM predictions ORDER BY 1'
+        'SELECT prediction_id, "features.x", "features.flag", latency_ms '
+        "FROM predictions ORDER BY 1"
     )
     assert rows == [("j1", 3.0, True, 10.0), ("p1", 7.0, None, 20.0)]
 
@@ -107,7 +115,9 @@ def test_timestamps_are_normalized_to_utc(tmp_path: Path) -> None:
         ],
     )
     store = LogStore(tmp_path)
-    moments = {pid: ts for pid, ts in store.execute("SELECT prediction_id, timestamp FROM predictions")}
+    moments = {
+        pid: ts for pid, ts in store.execute("SELECT prediction_id, timestamp FROM predictions")
+    }
     expected = dt.datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
     assert moments == {"offset": expected, "zulu": expected, "naive": expected, "epoch": expected}
     assert all(ts.utcoffset() == dt.timedelta(0) for ts in moments.values())
@@ -127,18 +137,26 @@ HOSTILE = [
 
 def test_hostile_feature_names_are_columns_that_work(tmp_path: Path) -> None:
     features = {name: i for i, name in enumerate(HOSTILE)}
-    write_jsonl(tmp_path, "predictions", "2026-11-01", "p.jsonl", [prediction("a", "2026-11-01T10:00:00Z", features=features)])
+    write_jsonl(
+        tmp_path,
+        "predictions",
+        "2026-11-01",
+        "p.jsonl",
+        [prediction("a", "2026-11-01T10:00:00Z", features=features)],
+    )
     store = LogStore(tmp_path)
     by_key = {f.key: f for f in store.features}
     assert set(HOSTILE) <= set(by_key)
     for i, name in enumerate(HOSTILE):
         column = quote_identifier(by_key[name].column)
-        assert store.execute(f"SELECT {column} FROM predictions")[0][0] == float(i)  # noqa: S608
+        assert store.execute(f"SELECT {column} FROM predictions")[0][0] == float(i)
     assert _count(store) == 1  # the table survived the DROP TABLE feature
 
 
 def test_unreadable_parquet_is_reported_not_fatal(tmp_path: Path) -> None:
-    write_jsonl(tmp_path, "predictions", "2026-11-01", "p.jsonl", [prediction("a", "2026-11-01T10:00:00Z")])
+    write_jsonl(
+        tmp_path, "predictions", "2026-11-01", "p.jsonl", [prediction("a", "2026-11-01T10:00:00Z")]
+    )
     bad = tmp_path / "logs" / "predictions" / "date=2026-11-01" / "broken.parquet"
     bad.write_bytes(b"PAR1 this is not really parquet")
     store = LogStore(tmp_path)
@@ -171,7 +189,9 @@ def test_labeled_takes_latest_feedback_then_inline_label(tmp_path: Path) -> None
         ],
     )
     store = LogStore(tmp_path)
-    rows = store.execute("SELECT prediction_id, label, label_value, label_source FROM labeled ORDER BY 1")
+    rows = store.execute(
+        "SELECT prediction_id, label, label_value, label_source FROM labeled ORDER BY 1"
+    )
     assert rows == [("a", "1", 1.0, "feedback"), ("b", "1", 1.0, "inline"), ("c", None, None, None)]
 
 

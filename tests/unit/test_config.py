@@ -1,0 +1,77 @@
+"""monitor.toml parsing: defaults, lookup order, and one clear error naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.config import load_settings
+from monitor.errors import ConfigError
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "monitor.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(env={})
+    assert settings.data_dir == (tmp_path / "data").resolve()
+    assert settings.models == () and settings.source is None
+    assert settings.model("anything").task == "binary"
+
+
+def test_file_values_and_relative_paths(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        'data_dir = "logs-here"\n[thresholds]\nerror_rate = 0.1\n'
+        '[[models]]\nid = "m"\ntask = "regression"\nreference = "ref/m.parquet"\n'
+        'sensitive_features = ["gender"]\n[models.feature_ranges]\nage = [0, 120]\n',
+    )
+    settings = load_settings(path, env={})
+    assert settings.data_dir == (tmp_path / "logs-here").resolve()
+    assert settings.thresholds.error_rate == 0.1
+    model = settings.model("m")
+    assert model.task == "regression"
+    assert model.reference == (tmp_path / "logs-here" / "ref" / "m.parquet").resolve()
+    assert model.feature_ranges == {"age": (0.0, 120.0)}
+    assert model.sensitive_features == ("gender",)
+
+
+def test_env_lookup_and_data_dir_override(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'data_dir = "a"\n')
+    settings = load_settings(
+        env={"MONITOR_CONFIG": str(path), "MONITOR_DATA_DIR": str(tmp_path / "b")}
+    )
+    assert settings.source == path
+    assert settings.data_dir == (tmp_path / "b").resolve()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('[[models]]\nid = "m"\ntask = "nope"\n', "models[0].task must be one of"),
+        ('[[models]]\ntask = "binary"\n', "models[0].id is required"),
+        ('datadir = "x"\n', "unknown key datadir"),
+        ("[thresholds]\nerror_rate = -1\n", "thresholds.error_rate"),
+        ('[thresholds]\nerror_rate = "high"\n', "thresholds.error_rate must be a number"),
+        ('[[models]]\nid = "m"\n[models.feature_ranges]\nage = [5, 1]\n', "feature_ranges.age"),
+        ('[[models]]\nid = "m"\n[[models]]\nid = "m"\n', "defined twice"),
+        ("this is = = not toml", "not valid TOML"),
+    ],
+)
+def test_invalid_config_names_the_key(tmp_path: Path, text: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(_write(tmp_path, text), env={})
+    assert fragment in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_missing_explicit_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml", env={})
+    with pytest.raises(ConfigError, match="MONITOR_CONFIG"):
+        load_settings(env={"MONITOR_CONFIG": str(tmp_path / "nope.toml")})

@@ -1,0 +1,214 @@
+"""Overview numbers (count, error rate, latency percentiles, invalid records) against numpy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from monitor import catalog, schema
+from monitor.catalog import Window
+from monitor.metrics.health import model_health, traffic
+from monitor.store import LogStore
+from monitor.summary import summarize
+from tests.logwriter import prediction, write_jsonl, write_parquet
+
+START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, object]]]:
+    """Two models over three days: day 1-2 as Parquet, day 3 as JSONL with 2 invalid lines."""
+    data_dir = tmp_path_factory.mktemp("summary")
+    rng = np.random.default_rng(3)
+    rows: list[dict[str, object]] = []
+    for i in range(3000):
+        moment = START + dt.timedelta(seconds=int(rng.integers(0, 3 * 86400)))
+        rows.append(
+            {
+                "prediction_id": f"p{i}",
+                "timestamp": moment,
+                "model_id": "a" if i % 3 else "b",
+                "model_version": "v1" if i % 2 else "v2",
+                "latency_ms": None if i % 97 == 0 else float(rng.lognormal(3, 0.5)),
+                "status": "error" if rng.random() < 0.07 else "ok",
+            }
+        )
+    for day in range(3):
+        day_rows = [
+            r for r in rows if r["timestamp"].date() == (START + dt.timedelta(days=day)).date()
+        ]  # type: ignore[attr-defined]
+        name = f"2026-11-0{day + 1}"
+        if day < 2:
+            columns = {n: [None] * len(day_rows) for n in schema.PREDICTION_BASE_SCHEMA.names}
+            for key in (
+                "prediction_id",
+                "timestamp",
+                "model_id",
+                "model_version",
+                "latency_ms",
+                "status",
+            ):
+                columns[key] = [r[key] for r in day_rows]
+            write_parquet(
+                data_dir,
+                "predictions",
+                name,
+                "part.parquet",
+                pa.table(columns, schema=schema.PREDICTION_BASE_SCHEMA),
+            )
+        else:
+            lines: list[object] = [
+                prediction(
+                    str(r["prediction_id"]),
+                    r["timestamp"].isoformat(),  # type: ignore[attr-defined]
+                    model=str(r["model_id"]),
+                    version=str(r["model_version"]),
+                    latency_ms=r["latency_ms"],
+                    status=r["status"],
+                )
+                for r in day_rows
+            ]
+            lines += ["not json", json.dumps({"model_id": "a", "timestamp": "bad"})]
+            write_jsonl(data_dir, "predictions", name, "live.jsonl", lines)
+    return data_dir, rows
+
+
+def _expected(
+    rows: list[dict[str, object]], model: str, window: Window, versions: set[str] | None = None
+) -> tuple[int, float, list[float]]:
+    chosen = [
+        r
+        for r in rows
+        if r["model_id"] == model
+        and window.start <= r["timestamp"] <= window.end  # type: ignore[operator]
+        and (versions is None or r["model_version"] in versions)
+    ]
+    errors = sum(r["status"] == "error" for r in chosen)
+    latency = np.array(
+        [r["latency_ms"] for r in chosen if r["latency_ms"] is not None], dtype=float
+    )
+    return len(chosen), errors / len(chosen), list(np.percentile(latency, [50, 95, 99]))
+
+
+@pytest.mark.parametrize(
+    ("model", "start_h", "end_h", "versions"),
+    [("a", 0, 72, None), ("b", 10, 50, None), ("a", 30, 70, ("v2",)), ("b", 0, 72, ("v1", "v2"))],
+)
+def test_model_health_matches_numpy(
+    records: tuple[Path, list[dict[str, object]]],
+    model: str,
+    start_h: int,
+    end_h: int,
+    versions: tuple[str, ...] | None,
+) -> None:
+    data_dir, rows = records
+    window = Window(START + dt.timedelta(hours=start_h), START + dt.timedelta(hours=end_h))
+    health = model_health(LogStore(data_dir), model, window, versions)
+    count, error_rate, percentiles = _expected(
+        rows, model, window, set(versions) if versions else None
+    )
+    assert health.predictions == count
+    assert health.error_rate == pytest.approx(error_rate, rel=1e-12)
+    got = [health.latency.p50, health.latency.p95, health.latency.p99]
+    assert got == pytest.approx(percentiles, rel=1e-9)
+
+
+def test_invalid_records_attributed_by_model_and_day(
+    records: tuple[Path, list[dict[str, object]]],
+) -> None:
+    data_dir, _ = records
+    store = LogStore(data_dir)
+    day3 = Window(
+        START + dt.timedelta(days=2), START + dt.timedelta(days=3) - dt.timedelta(seconds=1)
+    )
+    day1 = Window(START, START + dt.timedelta(hours=20))
+    assert model_health(store, "a", day3).invalid_records == 1  # the bad-timestamp line names "a"
+    assert model_health(store, "b", day3).invalid_records == 0
+    assert model_health(store, "a", day1).invalid_records == 0
+
+
+def test_traffic_buckets_add_up(records: tuple[Path, list[dict[str, object]]]) -> None:
+    data_dir, rows = records
+    window = Window(START, START + dt.timedelta(days=3))
+    buckets = traffic(LogStore(data_dir), "a", window, "hour")
+    assert sum(b.predictions for b in buckets) == _expected(rows, "a", window)[0]
+    first_hour = [
+        r for r in rows if r["model_id"] == "a" and r["timestamp"] < START + dt.timedelta(hours=1)
+    ]  # type: ignore[operator]
+    assert buckets[0].start == START and buckets[0].predictions == len(first_hour)
+
+
+def test_summary_default_window_ends_at_latest_prediction(
+    records: tuple[Path, list[dict[str, object]]],
+) -> None:
+    data_dir, rows = records
+    document = summarize(LogStore(data_dir))
+    assert [m["model_id"] for m in document["models"]] == ["a", "b"]
+    for entry in document["models"]:
+        latest = max(r["timestamp"] for r in rows if r["model_id"] == entry["model_id"])  # type: ignore[type-var]
+        window = Window(latest - catalog.DEFAULT_SPAN, latest)  # type: ignore[operator]
+        count, error_rate, percentiles = _expected(rows, entry["model_id"], window)
+        assert entry["window"] == {"start": window.start.isoformat(), "end": window.end.isoformat()}
+        assert entry["predictions"] == count
+        assert entry["error_rate"] == pytest.approx(error_rate)
+        assert [entry["latency_ms"][k] for k in ("p50", "p95", "p99")] == pytest.approx(percentiles)
+    assert document["invalid_records"]["total"] == 2
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_cli_summary_json_is_one_document(records: tuple[Path, list[dict[str, object]]]) -> None:
+    data_dir, _ = records
+    result = _cli(
+        "--data-dir",
+        str(data_dir),
+        "summary",
+        "--model",
+        "b",
+        "--since",
+        "2026-11-01",
+        "--until",
+        "2026-11-02T00:00:00+00:00",
+        "--json",
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    window = Window(START, START + dt.timedelta(days=1))
+    assert (
+        document["models"][0]["predictions"]
+        == model_health(LogStore(data_dir), "b", window).predictions
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("summary", "--since", "last tuesday", "--json"),
+        ("summary", "--model", "no-such-model", "--json"),
+        ("summary", "--since", "2026-11-03", "--until", "2026-11-01", "--json"),
+        ("frobnicate",),
+        ("--config", "/no/such/monitor.toml", "summary"),
+        ("compact", "--min-age-minutes", "-5"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(
+    records: tuple[Path, list[dict[str, object]]], args: tuple[str, ...]
+) -> None:
+    data_dir, _ = records
+    result = _cli("--data-dir", str(data_dir), *args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
