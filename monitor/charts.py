@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 from monitor.metrics.health import TrafficBucket
 
 
-def traffic_figure(buckets: Sequence[TrafficBucket], bucket_label: str) -> go.Figure:
+def traffic_figure(buckets: Sequence[TrafficBucket]) -> go.Figure:
     """Predictions and errors per bucket (bars) with p95 latency (line, right axis)."""
     starts = [b.start for b in buckets]
     figure = make_subplots(specs=[[{"secondary_y": True}]])
@@ -28,9 +28,10 @@ def traffic_figure(buckets: Sequence[TrafficBucket], bucket_label: str) -> go.Fi
         barmode="stack",
         height=320,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
-        legend={"orientation": "h", "y": 1.12},
-        title={"text": f"Predictions per {bucket_label}", "font": {"size": 14}},
+        legend={"orientation": "h", "y": 1.1},
     )
     figure.update_yaxes(title_text="predictions", secondary_y=False)
-    figure.update_yaxes(title_text="p95 ms", secondary_y=True, rangemode="tozero")
+    figure.update_yaxes(
+        title_text="p95 ms", secondary_y=True, rangemode="tozero", tickformat=",.0f"
+    )
     return figure

@@ -105,10 +105,9 @@ def _rewrite(
         for key, json_type, count in rows:
             by_key.setdefault(key, {})[json_type] = int(count)
         features = views.feature_columns({k: views.feature_type(c) for k, c in by_key.items()})
-    by_model: dict[str, int] = {}
-    for _, model, n in con.execute(views.invalid_counts_sql(kind, files)).fetchall():
-        by_model[model or ""] = by_model.get(model or "", 0) + int(n)
-    invalid = sum(by_model.values())
+    invalid, by_model = 0, {}
+    for _, count, named, models in con.execute(views.invalid_counts_sql(kind, files)).fetchall():
+        invalid, by_model = int(count), views.attribute_invalid(int(count), named, models)
     select = (
         "SELECT * EXCLUDE (source_file) FROM (" + views.jsonl_select(kind, files, features) + ")"
     )
@@ -121,7 +120,7 @@ def _rewrite(
         + ", "
         + quote_literal(schema.KV_INVALID_BY_MODEL)
         + ": "
-        + quote_literal(json.dumps({m: n for m, n in sorted(by_model.items()) if m}))
+        + quote_literal(json.dumps(dict(sorted(by_model.items()))))
         + ", "
         + quote_literal(schema.KV_SOURCE_FILE)
         + ": "

@@ -183,8 +183,10 @@ def _parse_model(raw: Any, data_dir: Path, where: str, key: str) -> ModelConfig:
     task = _get(raw, "task", str, where, "binary", key)
     if task not in TASKS:
         raise ConfigError(f"{where}: {key}.task must be one of {', '.join(TASKS)} (got {task!r})")
-    positive = raw.get("positive_label", "1")
-    if isinstance(positive, bool) or not isinstance(positive, (str, int)):
+    positive = raw.get("positive_label", None if task == "regression" else "1")
+    if positive is not None and (
+        isinstance(positive, bool) or not isinstance(positive, (str, int))
+    ):
         raise ConfigError(f"{where}: {key}.positive_label must be a string or an integer")
     sensitive = raw.get("sensitive_features", [])
     if not isinstance(sensitive, list) or not all(isinstance(s, str) for s in sensitive):
@@ -198,7 +200,7 @@ def _parse_model(raw: Any, data_dir: Path, where: str, key: str) -> ModelConfig:
     return ModelConfig(
         id=model_id,
         task=task,
-        positive_label=str(positive),
+        positive_label=None if positive is None else str(positive),
         sensitive_features=tuple(sensitive),
         feature_ranges=_parse_ranges(raw.get("feature_ranges", {}), where, key),
         feature_categories=_parse_categories(raw.get("feature_categories", {}), where, key),

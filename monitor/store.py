@@ -134,24 +134,14 @@ class LogStore:
         for kind in RECORD_KINDS:
             jsonl = [f for f in snapshot.files[kind] if f.format == "jsonl"]
             by_path = {str(f.path): f for f in jsonl}
-            counts: dict[str, dict[str, int]] = {}
             if jsonl:
                 rows = self.execute(views.invalid_counts_sql(kind, list(by_path)))
-                for source, model, n in rows:
-                    per_model = counts.setdefault(source, {})
-                    key = model if model is not None else ""
-                    per_model[key] = per_model.get(key, 0) + int(n)
-            for source, per_model in counts.items():
-                log_file = by_path[source]
-                found.append(
-                    InvalidRecords(
-                        log_file.path,
-                        kind,
-                        log_file.day,
-                        sum(per_model.values()),
-                        {m: n for m, n in per_model.items() if m},
+                for source, invalid, named, models in rows:
+                    log_file = by_path[source]
+                    by_model = views.attribute_invalid(int(invalid), named, models)
+                    found.append(
+                        InvalidRecords(log_file.path, kind, log_file.day, int(invalid), by_model)
                     )
-                )
             for log_file in snapshot.files[kind]:
                 if log_file.format == "parquet":
                     footer = self._footer(log_file)

@@ -235,13 +235,28 @@ def feature_keys_sql(files: Sequence[str]) -> str:
 
 
 def invalid_counts_sql(kind: RecordKind, files: Sequence[str]) -> str:
-    """Invalid lines per JSONL file and (when readable) per model_id."""
+    """Per JSONL file with invalid lines: (source_file, invalid lines, {model_id: invalid lines
+    that still name it}, [model_ids of the file's valid records]). See `attribute_invalid`."""
     model = "r.model_id" if kind == "predictions" else "NULL::VARCHAR"
     return (
-        f"SELECT source_file, {model} AS model_id, count(*) AS n FROM ("
-        + parsed_jsonl_sql(kind, files, ())
-        + ") WHERE NOT valid GROUP BY ALL ORDER BY ALL"
+        f"SELECT source_file, count(*) FILTER (WHERE NOT valid) AS invalid, "
+        f"histogram({model}) FILTER (WHERE NOT valid AND {model} IS NOT NULL) AS named, "
+        f"list(DISTINCT {model}) FILTER (WHERE valid AND {model} IS NOT NULL) AS models "
+        "FROM (" + parsed_jsonl_sql(kind, files, ()) + ") "
+        "GROUP BY source_file HAVING count(*) FILTER (WHERE NOT valid) > 0 ORDER BY source_file"
     )
+
+
+def attribute_invalid(
+    invalid: int, named: Mapping[str, int] | None, models: Sequence[str] | None
+) -> dict[str, int]:
+    """Invalid lines per model: those that still name their model_id, plus the unreadable
+    rest when every valid record of the file belongs to one model (a writer per model)."""
+    by_model = {str(m): int(n) for m, n in (named or {}).items()}
+    rest = invalid - sum(by_model.values())
+    if rest > 0 and models is not None and len(models) == 1:
+        by_model[models[0]] = by_model.get(models[0], 0) + rest
+    return by_model
 
 
 NUMERIC_MAJORITY: Final = 0.9

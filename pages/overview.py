@@ -5,7 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from monitor import charts, ui
-from monitor.metrics.health import Bucket, invalid_in_window
+from monitor.metrics.health import Bucket, in_window
 
 context = ui.current()
 st.title("Overview")
@@ -50,19 +50,20 @@ span = filters.window.end - filters.window.start
 bucket: Bucket = "hour" if span <= dt.timedelta(days=3) else "day"
 buckets = ui.traffic(store, store.version, model.model_id, filters.window, bucket, filters.versions)
 if buckets:
-    st.plotly_chart(charts.traffic_figure(buckets, bucket), config={"displayModeBar": False})
+    st.markdown(f"**Predictions per {bucket}** (bars) and p95 latency (line)")
+    st.plotly_chart(charts.traffic_figure(buckets), config={"displayModeBar": False})
 
-invalid = ui.invalid_records(store, store.version)
-unattributed = invalid_in_window(invalid, filters.window) - sum(
-    invalid_in_window(invalid, filters.window, m.model_id) for m in context.models
-)
+invalid = in_window(ui.invalid_records(store, store.version), filters.window)
 if invalid:
-    with st.expander(f"Invalid records: {sum(i.count for i in invalid):,} in {len(invalid)} files"):
-        if unattributed:
-            st.caption(
-                f"{unattributed:,} invalid records in this window could not be attributed "
-                "to a model (the line was not readable JSON)."
-            )
+    total = sum(i.count for i in invalid)
+    with st.expander(
+        f"Log files with invalid records in this window: {total:,} records in {len(invalid)} files"
+    ):
+        st.caption(
+            "All models and record kinds. Invalid lines are skipped by every view; a "
+            "line counts for a model when it still names it, or when its file holds "
+            "only that model's predictions."
+        )
         st.dataframe(
             [
                 {
@@ -70,6 +71,7 @@ if invalid:
                     "kind": i.kind,
                     "day": i.day,
                     "invalid records": i.count,
+                    f"of {model.model_id}": i.by_model.get(model.model_id, 0),
                     "problem": i.unreadable or "unreadable lines skipped",
                 }
                 for i in invalid

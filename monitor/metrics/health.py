@@ -77,18 +77,21 @@ def traffic(
     )
 
 
+def in_window(found: Sequence[InvalidRecords], window: Window) -> tuple[InvalidRecords, ...]:
+    """The files whose partition day falls in the window."""
+    first, last = window.start.date(), window.end.date()
+    return tuple(i for i in found if i.day is not None and first <= i.day <= last)
+
+
 def invalid_in_window(
     found: Sequence[InvalidRecords], window: Window, model_id: str | None = None
 ) -> int:
-    """Invalid records in files whose partition day falls in the window; for one model,
-    only those whose model_id could still be read."""
-    first, last = window.start.date(), window.end.date()
-    total = 0
-    for item in found:
-        if item.day is None or not first <= item.day <= last:
-            continue
-        total += item.count if model_id is None else item.by_model.get(model_id, 0)
-    return total
+    """Invalid records in the files of the window's days; for one model, those attributed
+    to it (see `views.attribute_invalid`)."""
+    chosen = in_window(found, window)
+    if model_id is None:
+        return sum(i.count for i in chosen)
+    return sum(i.by_model.get(model_id, 0) for i in chosen)
 
 
 def _params(window: Window, model_id: str, versions: Sequence[str] | None) -> dict[str, Any]:

@@ -75,3 +75,19 @@ def test_missing_explicit_file(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml", env={})
     with pytest.raises(ConfigError, match="MONITOR_CONFIG"):
         load_settings(env={"MONITOR_CONFIG": str(tmp_path / "nope.toml")})
+
+
+def test_repository_config_describes_the_demo_models(tmp_path: Path) -> None:
+    from monitor.demo import demo_config_toml
+
+    repo_root = Path(__file__).resolve().parents[2]
+    shipped = load_settings(repo_root / "monitor.toml", env={})
+    generated = load_settings(_write(tmp_path, demo_config_toml("data")), env={})
+    assert shipped.data_dir == repo_root / "data"
+    assert [m.id for m in shipped.models] == [m.id for m in generated.models]
+    for ours, theirs in zip(shipped.models, generated.models, strict=True):
+        assert (ours.task, ours.sensitive_features, ours.feature_ranges) == (
+            theirs.task,
+            theirs.sensitive_features,
+            theirs.feature_ranges,
+        )

@@ -42,10 +42,24 @@ def test_malformed_and_half_written_lines_are_counted_and_skipped(tmp_path: Path
     assert len(invalid) == 1
     assert invalid[0].path == path
     assert invalid[0].count == 5
-    assert invalid[0].by_model == {"m": 2}  # no prediction_id + bad timestamp still name "m"
+    # every valid record of the file is model "m": its unreadable lines are "m"'s too
+    assert invalid[0].by_model == {"m": 5}
     assert invalid[0].day == dt.date(2026, 11, 1)
     # aggregate queries over the same view keep working
     assert store.execute("SELECT avg(latency_ms) FROM predictions")[0][0] == pytest.approx(10.0)
+
+
+def test_unreadable_lines_of_a_shared_file_stay_unattributed(tmp_path: Path) -> None:
+    lines = [
+        prediction("a", "2026-11-01T10:00:00Z", model="m1"),
+        prediction("b", "2026-11-01T10:00:00Z", model="m2"),
+        {"model_id": "m2", "timestamp": "2026-11-01T10:00:00Z"},
+        "garbage",
+    ]
+    write_jsonl(tmp_path, "predictions", "2026-11-01", "p.jsonl", lines)
+    (found,) = LogStore(tmp_path).invalid_records()
+    assert found.count == 2
+    assert found.by_model == {"m2": 1}
 
 
 def test_new_feature_key_in_later_file_becomes_a_column(tmp_path: Path) -> None:
