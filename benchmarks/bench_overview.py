@@ -7,9 +7,9 @@ Generates the demo with N predictions into --data-dir if it holds no logs yet, t
 measures, each in a fresh process (cold: new DuckDB connection, views built from
 scratch, file footers read for the first time; the OS page cache may be warm):
   * store start-up (listing files, reading footers, building views),
-  * the Overview aggregates: inventory (models, versions, time extent), model health
-    (count, errors, latency p50/p95/p99) and the traffic chart buckets, for the
-    default window (last 24 h) and for all data,
+  * the Overview page's aggregates: inventory (models, versions, time extent), then for
+    the selected model health (count, errors, latency p50/p95/p99), the traffic chart
+    buckets and invalid records, for the default window (last 24 h) and for all data,
 and, in the same process afterwards, the same aggregates again (warm), plus the
 process's peak resident memory. Prints a Markdown table.
 """
@@ -40,18 +40,18 @@ def child(data_dir: Path, warm_runs: int) -> dict[str, Any]:
     timings["startup_s"] = time.perf_counter() - start
 
     def overview(span: dt.timedelta | None) -> int:
-        models = catalog.inventory(store)
-        total = 0
-        for model in models:
-            window = (
-                Window.ending_at(model.last_seen, span)
-                if span
-                else Window(model.first_seen, model.last_seen)
-            )
-            total += health.model_health(store, model.model_id, window).predictions
-            health.traffic(store, model.model_id, window, "hour" if span else "day")
+        """What the Overview page computes: the inventory (for the sidebar), then health,
+        traffic buckets and invalid records for the selected (first) model."""
+        model = catalog.inventory(store)[0]
+        window = (
+            Window.ending_at(model.last_seen, span)
+            if span
+            else Window(model.first_seen, model.last_seen)
+        )
+        predictions = health.model_health(store, model.model_id, window).predictions
+        health.traffic(store, model.model_id, window, "hour" if span else "day")
         store.invalid_records()
-        return total
+        return predictions
 
     for label, span in (("day", dt.timedelta(days=1)), ("all", None)):
         start = time.perf_counter()
@@ -97,7 +97,7 @@ def main() -> None:
         results.append(json.loads(output))
 
     def median(key: str) -> float:
-        return statistics.median(r[key] for r in results)
+        return float(statistics.median(r[key] for r in results))
 
     print(f"\n{args.runs} fresh processes; medians\n")
     print("| measure | window: last 24 h | window: all data |")

@@ -51,11 +51,23 @@ class Window:
 
 def inventory(store: LogStore) -> tuple[ModelInfo, ...]:
     """Every model in the logs with its versions, oldest version first."""
-    versions: dict[str, list[VersionInfo]] = {}
-    for model_id, version, predictions, first, last in store.fetch("inventory"):
-        versions.setdefault(model_id, []).append(
-            VersionInfo(version, int(predictions), first, last)
+    merged: dict[tuple[str, str], VersionInfo] = {}
+    for piece in store.version_slices():
+        key = (piece.model_id, piece.version)
+        seen = merged.get(key)
+        merged[key] = (
+            VersionInfo(piece.version, piece.predictions, piece.first_seen, piece.last_seen)
+            if seen is None
+            else VersionInfo(
+                piece.version,
+                seen.predictions + piece.predictions,
+                min(seen.first_seen, piece.first_seen),
+                max(seen.last_seen, piece.last_seen),
+            )
         )
+    versions: dict[str, list[VersionInfo]] = {}
+    for (model_id, _), info in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[1].first_seen)):
+        versions.setdefault(model_id, []).append(info)
     return tuple(ModelInfo(m, tuple(v)) for m, v in versions.items())
 
 

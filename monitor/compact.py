@@ -100,11 +100,10 @@ def _rewrite(
     files = [str(source)]
     features: list[views.FeatureColumn] = []
     if kind == "predictions":
-        rows = con.execute(views.feature_keys_sql(files)).fetchall()
-        by_key: dict[str, dict[str, int]] = {}
-        for key, json_type, count in rows:
-            by_key.setdefault(key, {})[json_type] = int(count)
-        features = views.feature_columns({k: views.feature_type(c) for k, c in by_key.items()})
+        counts: dict[str, dict[str, int]] = {}
+        for _, key, json_type, n in con.execute(views.feature_keys_sql(files)).fetchall():
+            views.add_type_count(counts, key, json_type, n)
+        features = views.feature_columns({k: views.feature_type(c) for k, c in counts.items()})
     invalid, by_model = 0, {}
     for _, count, named, models in con.execute(views.invalid_counts_sql(kind, files)).fetchall():
         invalid, by_model = int(count), views.attribute_invalid(int(count), named, models)

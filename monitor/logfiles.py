@@ -36,6 +36,18 @@ class LogFile:
 
 
 @dataclass(frozen=True)
+class VersionSlice:
+    """The predictions of one model version in one file (or, summed up, in the logs)."""
+
+    model_id: str
+    version: str
+    """'' when predictions were logged without a version."""
+    predictions: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+
+
+@dataclass(frozen=True)
 class ParquetFooter:
     """What a Parquet log file's footer says, or why it could not be read."""
 
@@ -44,6 +56,9 @@ class ParquetFooter:
     invalid_records: int
     invalid_by_model: dict[str, int] = field(default_factory=dict)
     error: str | None = None
+    slice: VersionSlice | None = None
+    """Set when the statistics show one model version in the whole file: the inventory
+    then needs no scan (true for compacted per-writer files and the demo)."""
 
 
 def list_log_files(data_dir: Path, kind: RecordKind) -> list[LogFile]:
@@ -116,4 +131,74 @@ def read_footer(path: Path) -> ParquetFooter:
     except (ValueError, TypeError, AttributeError):
         by_model = {}
     columns = {f.name: f.type for f in arrow_schema}
-    return ParquetFooter(columns, meta.num_rows, invalid, by_model)
+    return ParquetFooter(
+        columns, meta.num_rows, invalid, by_model, slice=_single_slice(meta, arrow_schema)
+    )
+
+
+_UNITS_PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
+
+
+def _single_slice(meta: pq.FileMetaData, arrow_schema: pa.Schema) -> VersionSlice | None:
+    """One model version's slice from row-group statistics, if the file holds just one.
+
+    Timestamps are read from the raw int64 statistics: pyarrow's conversion of each
+    min/max to a datetime costs milliseconds per value."""
+    names = arrow_schema.names
+    if meta.num_rows == 0 or "model_id" not in names or "timestamp" not in names:
+        return None
+    stamp_type = arrow_schema.field("timestamp").type
+    if not pa.types.is_timestamp(stamp_type) or stamp_type.tz is None:
+        return None
+    per_second = _UNITS_PER_SECOND[stamp_type.unit]
+    index = {
+        name: names.index(name)
+        for name in ("model_id", "model_version", "timestamp")
+        if name in names
+    }
+    models: set[object] = set()
+    versions: set[object] = set()
+    firsts: list[int] = []
+    lasts: list[int] = []
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        if group.num_rows == 0:
+            continue
+        model = group.column(index["model_id"]).statistics
+        stamp = group.column(index["timestamp"]).statistics
+        if model is None or stamp is None or not (model.has_min_max and stamp.has_min_max):
+            return None
+        if model.null_count or stamp.null_count:
+            return None
+        models |= {model.min, model.max}
+        firsts.append(stamp.min_raw)
+        lasts.append(stamp.max_raw)
+        if "model_version" in index:
+            version = group.column(index["model_version"]).statistics
+            if version is None:
+                return None
+            if version.null_count == group.num_rows:
+                versions.add("")
+            elif version.null_count or not version.has_min_max:
+                return None
+            else:
+                versions |= {version.min, version.max}
+        else:
+            versions.add("")
+    if len(models) != 1 or len(versions) != 1 or not firsts:
+        return None
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+    def moment(raw: int) -> dt.datetime:
+        seconds, fraction = divmod(raw, per_second)
+        return epoch + dt.timedelta(
+            seconds=seconds, microseconds=fraction * 1_000_000 // per_second
+        )
+
+    return VersionSlice(
+        str(models.pop()),
+        str(versions.pop()),
+        meta.num_rows,
+        moment(min(firsts)),
+        moment(max(lasts)),
+    )

@@ -157,12 +157,14 @@ def jsonl_select(kind: RecordKind, files: Sequence[str], features: Sequence[Feat
 def parquet_select(
     kind: RecordKind,
     files: Sequence[str],
-    available: Mapping[str, str],
+    available: Mapping[str, ParquetColumn],
     features: Sequence[FeatureColumn],
 ) -> str:
     """Select the canonical columns from Parquet files; a column no file has reads as NULL.
 
-    `available` maps lower-cased column names present in the files to their real names.
+    `available` maps lower-cased column names present in the files to what they hold. A
+    column that already has the wanted type in every file is selected as it is, so DuckDB
+    can push filters on it (time windows) into the Parquet scan and skip row groups.
     """
     columns: list[str] = []
     wanted = [(c.name, c.sql_type) for c in COLUMNS[kind]]
@@ -178,9 +180,24 @@ def parquet_select(
     )
 
 
-def _parquet_column(source: str, alias: str, sql_type: str, available: Mapping[str, str]) -> str:
-    real = available.get(source.lower())
-    value = f"TRY_CAST({quote_identifier(real)} AS {sql_type})" if real else f"NULL::{sql_type}"
+@dataclass(frozen=True)
+class ParquetColumn:
+    name: str
+    """The spelling found in the files."""
+    sql_type: str | None
+    """The DuckDB type, when every file that has the column agrees on it."""
+
+
+def _parquet_column(
+    source: str, alias: str, sql_type: str, available: Mapping[str, ParquetColumn]
+) -> str:
+    found = available.get(source.lower())
+    if found is None:
+        value = f"NULL::{sql_type}"
+    elif found.sql_type == sql_type:
+        value = quote_identifier(found.name)
+    else:
+        value = f"TRY_CAST({quote_identifier(found.name)} AS {sql_type})"
     return f"{value} AS {quote_identifier(alias)}"
 
 
@@ -224,13 +241,53 @@ FROM predictions AS p LEFT JOIN latest AS l USING (prediction_id)
 
 
 def feature_keys_sql(files: Sequence[str]) -> str:
-    """Feature keys in JSONL prediction files: (key, JSON type of the value, count)."""
+    """Feature keys per JSONL prediction file: (file, key, JSON type of the value, count).
+
+    Objects with duplicate keys cannot become a MAP and are left out of the discovery."""
     return (
-        "SELECT key, json_type(value) AS type, count(*) AS n FROM ("
-        "SELECT json FROM read_json_objects(" + literal_list(list(files)) + ", "
-        "format='newline_delimited', ignore_errors=true) WHERE json_type(json) = 'OBJECT' "
-        "AND json_type(json -> 'features') = 'OBJECT'), "
-        "json_each(json -> 'features') GROUP BY ALL ORDER BY ALL"
+        "SELECT filename, e.key, json_type(e.value) AS type, count(*) AS n FROM ("
+        "SELECT filename, unnest(map_entries(TRY_CAST(json -> 'features' AS MAP(VARCHAR, JSON)))) "
+        "AS e FROM read_json_objects(" + literal_list(list(files)) + ", "
+        "format='newline_delimited', ignore_errors=true, filename=true) "
+        "WHERE json_type(json -> 'features') = 'OBJECT') GROUP BY ALL ORDER BY ALL"
+    )
+
+
+def jsonl_table(kind: RecordKind) -> str:
+    """The in-memory table holding the parsed valid records of a kind's JSONL files."""
+    return f"_jsonl_{kind}"
+
+
+def jsonl_table_select(kind: RecordKind) -> str:
+    return f"SELECT * FROM {jsonl_table(kind)}"
+
+
+def create_jsonl_table_sql(
+    kind: RecordKind, files: Sequence[str], features: Sequence[FeatureColumn]
+) -> str:
+    select = jsonl_select(kind, files, features) if files else empty_select(kind, features)
+    return f"CREATE OR REPLACE TABLE {jsonl_table(kind)} AS " + select
+
+
+def delete_from_jsonl_table_sql(kind: RecordKind) -> str:
+    """Remove the rows of the files in the $files parameter (changed or gone)."""
+    return f"DELETE FROM {jsonl_table(kind)} WHERE list_contains($files, source_file)"
+
+
+def insert_into_jsonl_table_sql(
+    kind: RecordKind, files: Sequence[str], features: Sequence[FeatureColumn]
+) -> str:
+    return f"INSERT INTO {jsonl_table(kind)} BY NAME " + jsonl_select(kind, files, features)
+
+
+def slices_sql(relation: str, *, only_files: bool) -> str:
+    """Predictions per (source file, model, version) with their time extent. With
+    only_files, restricted to the files in the $files parameter."""
+    where = "WHERE list_contains($files, source_file) " if only_files else ""
+    return (
+        "SELECT source_file, model_id, coalesce(model_version, '') AS model_version, "
+        "count(*) AS n, min(timestamp) AS first_seen, max(timestamp) AS last_seen "
+        f"FROM {relation} {where}GROUP BY ALL ORDER BY ALL"
     )
 
 
@@ -274,6 +331,15 @@ def feature_type(type_counts: Mapping[str, int]) -> str:
     if counts.keys() == {"BOOLEAN"}:
         return "BOOLEAN"
     return "VARCHAR"
+
+
+def add_type_count(
+    counts: dict[str, dict[str, int]], key: str, json_type: str | None, n: int
+) -> None:
+    """Accumulate one (key, JSON type, count) row of `feature_keys_sql` into `counts`."""
+    by_type = counts.setdefault(key, {})
+    name = json_type or "NULL"
+    by_type[name] = by_type.get(name, 0) + int(n)
 
 
 def unify_types(a: str | None, b: str) -> str:

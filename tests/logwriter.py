@@ -33,7 +33,7 @@ def write_parquet(data_dir: Path, kind: str, day: str, name: str, table: pa.Tabl
 
 
 def prediction(
-    pid: str, ts: str, *, model: str = "m", version: str = "v1", **extra: Any
+    pid: str, ts: str | int, *, model: str = "m", version: str = "v1", **extra: Any
 ) -> dict[str, Any]:
     record: dict[str, Any] = {
         "prediction_id": pid,

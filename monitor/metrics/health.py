@@ -12,6 +12,15 @@ from monitor.store import InvalidRecords, LogStore
 
 Bucket = Literal["minute", "hour", "day", "week"]
 
+_MICROSECONDS: dict[Bucket, int] = {
+    "minute": 60_000_000,
+    "hour": 3_600_000_000,
+    "day": 86_400_000_000,
+    "week": 7 * 86_400_000_000,
+}
+_WEEK_OFFSET = 4 * 86_400_000_000
+"""1970-01-01 was a Thursday: weeks start on Monday 1970-01-05 (ISO weeks)."""
+
 
 @dataclass(frozen=True)
 class Latency:
@@ -70,7 +79,10 @@ def traffic(
     bucket: Bucket,
     versions: Sequence[str] | None = None,
 ) -> tuple[TrafficBucket, ...]:
-    params = _params(window, model_id, versions) | {"bucket": bucket}
+    params = _params(window, model_id, versions) | {
+        "width_us": _MICROSECONDS[bucket],
+        "offset_us": _WEEK_OFFSET if bucket == "week" else 0,
+    }
     return tuple(
         TrafficBucket(start, int(n), int(errors), p95)
         for start, n, errors, p95 in store.fetch("traffic", params)

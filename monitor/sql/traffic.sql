@@ -1,6 +1,12 @@
 -- Predictions, errors and p95 latency per time bucket for one model.
+-- Buckets are fixed widths in UTC computed on epoch microseconds ($width_us, aligned at
+-- $offset_us): several times faster than date_trunc on TIMESTAMPTZ, which goes through
+-- ICU calendar arithmetic for every row.
 SELECT
-    date_trunc($bucket, timestamp) AS bucket,
+    make_timestamptz(
+        (epoch_us(timestamp) - $offset_us::BIGINT) // $width_us::BIGINT * $width_us::BIGINT
+        + $offset_us::BIGINT
+    ) AS bucket,
     count(*) AS predictions,
     count(*) FILTER (WHERE status = 'error') AS errors,
     quantile_cont(latency_ms, 0.95) AS latency_p95

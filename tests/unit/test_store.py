@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -92,7 +93,7 @@ def test_jsonl_and_parquet_of_the_same_day_combine(tmp_path: Path) -> None:
         "live.jsonl",
         [prediction("j1", "2026-11-01T10:00:00Z", features={"x": 3, "flag": True})],
     )
-    columns = {name: [None] for name in schema.PREDICTION_BASE_SCHEMA.names}
+    columns: dict[str, list[object]] = {n: [None] for n in schema.PREDICTION_BASE_SCHEMA.names}
     columns.update(
         prediction_id=["p1"],
         timestamp=[dt.datetime(2026, 11, 1, 9, tzinfo=UTC)],
@@ -222,3 +223,65 @@ def test_quoting_helpers() -> None:
     assert quote_literal("back\\slash") == "'back\\slash'"
     with pytest.raises(ValueError):
         quote_identifier("nul\x00")
+
+
+def test_appends_and_removals_are_seen_after_refresh_without_duplicates(tmp_path: Path) -> None:
+    first = write_jsonl(
+        tmp_path, "predictions", "2026-11-01", "a.jsonl", [prediction("a1", "2026-11-01T10:00:00Z")]
+    )
+    second = write_jsonl(
+        tmp_path, "predictions", "2026-11-02", "b.jsonl", [prediction("b1", "2026-11-02T10:00:00Z")]
+    )
+    store = LogStore(tmp_path)
+    with first.open("a", encoding="utf-8") as handle:  # a writer appends a line, and garbage
+        handle.write(json.dumps(prediction("a2", "2026-11-01T11:00:00Z")) + "\nnot json\n")
+    assert store.refresh() is True
+    ids = sorted(r[0] for r in store.execute("SELECT prediction_id FROM predictions"))
+    assert ids == ["a1", "a2", "b1"]
+    assert [(i.path, i.count) for i in store.invalid_records()] == [(first, 1)]
+    second.unlink()
+    store.refresh()
+    assert sorted(r[0] for r in store.execute("SELECT prediction_id FROM predictions")) == [
+        "a1",
+        "a2",
+    ]
+    with first.open("a", encoding="utf-8") as handle:  # a new feature key: columns rebuilt
+        handle.write(json.dumps(prediction("a3", "2026-11-01T12:00:00Z", features={"z": 5})) + "\n")
+    store.refresh()
+    rows = store.execute('SELECT prediction_id, "features.z" FROM predictions ORDER BY 1')
+    assert rows == [("a1", None), ("a2", None), ("a3", 5.0)]
+
+
+def test_inventory_from_statistics_and_scans_agree(tmp_path: Path) -> None:
+    """A Parquet file with one model version is counted from its statistics, a mixed one by
+    a scan; both must give what the rows say."""
+    from monitor import catalog
+
+    def table(versions: list[str], hour: int) -> pa.Table:
+        n = len(versions)
+        columns: dict[str, list[object]] = {
+            c: [None] * n for c in schema.PREDICTION_BASE_SCHEMA.names
+        }
+        columns.update(
+            prediction_id=[f"{hour}-{i}" for i in range(n)],
+            timestamp=[dt.datetime(2026, 11, 1, hour, i, tzinfo=UTC) for i in range(n)],
+            model_id=["m"] * n,
+            model_version=versions,
+        )
+        return pa.table(columns, schema=schema.PREDICTION_BASE_SCHEMA)
+
+    write_parquet(tmp_path, "predictions", "2026-11-01", "single.parquet", table(["v1"] * 3, 1))
+    write_parquet(tmp_path, "predictions", "2026-11-01", "mixed.parquet", table(["v1", "v2"], 2))
+    write_jsonl(
+        tmp_path,
+        "predictions",
+        "2026-11-01",
+        "live.jsonl",
+        [prediction("j", "2026-11-01T03:00:00Z", version="v2")],
+    )
+    (model,) = catalog.inventory(LogStore(tmp_path))
+    summary = {
+        v.version: (v.predictions, v.first_seen.hour, v.last_seen.hour) for v in model.versions
+    }
+    assert summary == {"v1": (4, 1, 2), "v2": (2, 2, 3)}
+    assert model.first_seen == dt.datetime(2026, 11, 1, 1, 0, tzinfo=UTC)
