@@ -266,7 +266,7 @@ def test_inventory_from_statistics_and_scans_agree(tmp_path: Path) -> None:
             prediction_id=[f"{hour}-{i}" for i in range(n)],
             timestamp=[dt.datetime(2026, 11, 1, hour, i, tzinfo=UTC) for i in range(n)],
             model_id=["m"] * n,
-            model_version=versions,
+            model_version=list[object](versions),
         )
         return pa.table(columns, schema=schema.PREDICTION_BASE_SCHEMA)
 
