@@ -116,6 +116,15 @@ def load_context() -> PageContext:
     return context
 
 
+def window_for(model: ModelInfo, label: str) -> Window:
+    """The window a sidebar choice means for a model: it ends at the model's newest
+    prediction, so old logs still show something."""
+    span = WINDOWS[label]
+    if span is None:
+        return Window(model.first_seen, model.last_seen)
+    return Window.ending_at(model.last_seen, span)
+
+
 def _sidebar(models: tuple[ModelInfo, ...]) -> Filters | None:
     sidebar = st.sidebar
     if not models:
@@ -132,12 +141,7 @@ def _sidebar(models: tuple[ModelInfo, ...]) -> Filters | None:
         format_func=lambda v: v or "(unversioned)",
     )
     label = sidebar.selectbox("Time window", list(WINDOWS), key="filter_window")
-    span = WINDOWS[label]
-    window = (
-        Window.ending_at(model.last_seen, span)
-        if span is not None
-        else Window(model.first_seen, model.last_seen)
-    )
+    window = window_for(model, label)
     sidebar.caption(
         f"Window: {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC "
         "(ends at the newest prediction)"

@@ -53,6 +53,34 @@ if buckets:
     st.markdown(f"**Predictions per {bucket}** (bars) and p95 latency (line)")
     st.plotly_chart(charts.traffic_figure(buckets), config={"displayModeBar": False})
 
+if len(context.models) > 1:
+    st.markdown(
+        f"**All models** ({filters.window_label.lower()} of each model's logs, all versions)"
+    )
+    rows = []
+    for other in context.models:
+        window = ui.window_for(other, filters.window_label)
+        other_health = ui.model_health(store, store.version, other.model_id, window, ())
+        rows.append(
+            {
+                "model": other.model_id,
+                "predictions": other_health.predictions,
+                "error rate": other_health.error_rate,
+                "latency p95 (ms)": other_health.latency.p95,
+                "invalid records": other_health.invalid_records,
+                "newest prediction (UTC)": other.last_seen,
+            }
+        )
+    st.dataframe(
+        rows,
+        hide_index=True,
+        column_config={
+            "error rate": st.column_config.NumberColumn(format="percent"),
+            "latency p95 (ms)": st.column_config.NumberColumn(format="%.0f"),
+            "newest prediction (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
+        },
+    )
+
 invalid = in_window(ui.invalid_records(store, store.version), filters.window)
 if invalid:
     total = sum(i.count for i in invalid)

@@ -1,0 +1,13 @@
+"""One module per `monitor` sub-command.
+
+Each module defines `NAME`, `HELP`, `add_arguments(parser)` and `run(args) -> int`, and
+is listed in `COMMANDS`; `monitor.cli` wires them into argparse and handles errors.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from monitor.commands import compact, demo, summary
+
+COMMANDS: tuple[ModuleType, ...] = (demo, summary, compact)
