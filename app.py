@@ -12,6 +12,12 @@ navigation = st.navigation(
             st.Page(
                 "pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
             ),
+            st.Page(
+                "pages/system_health.py",
+                title="System health",
+                icon=":material/dns:",
+                url_path="system-health",
+            ),
         ],
     }
 )

@@ -18,7 +18,7 @@ def traffic_figure(buckets: Sequence[TrafficBucket]) -> go.Figure:
     figure.add_bar(x=starts, y=[b.errors for b in buckets], name="errors", marker_color="#d62728")
     figure.add_scatter(
         x=starts,
-        y=[b.latency_p95 for b in buckets],
+        y=[b.latency.p95 for b in buckets],
         name="p95 latency (ms)",
         mode="lines",
         line={"color": "#444"},

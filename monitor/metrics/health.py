@@ -1,4 +1,4 @@
-"""Traffic, error rate and latency: the system-health numbers of the Overview."""
+"""Traffic, error rate and latency of a model: per window, per time bucket, per version."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from monitor.store import InvalidRecords, LogStore
 
 Bucket = Literal["minute", "hour", "day", "week"]
 
-_MICROSECONDS: dict[Bucket, int] = {
+BUCKET_MICROSECONDS: dict[Bucket, int] = {
     "minute": 60_000_000,
     "hour": 3_600_000_000,
     "day": 86_400_000_000,
@@ -49,9 +49,44 @@ class ModelHealth:
 @dataclass(frozen=True)
 class TrafficBucket:
     start: dt.datetime
+    width: dt.timedelta
     predictions: int
     errors: int
-    latency_p95: float | None
+    latency: Latency
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.predictions if self.predictions else None
+
+    @property
+    def per_minute(self) -> float:
+        """Throughput: predictions per minute over the bucket's full width."""
+        return self.predictions / (self.width.total_seconds() / 60)
+
+
+@dataclass(frozen=True)
+class VersionHealth:
+    version: str
+    """'' when predictions were logged without a version."""
+    predictions: int
+    errors: int
+    latency: Latency
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    traffic_share: float
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.predictions if self.predictions else None
+
+
+@dataclass(frozen=True)
+class ErrorMessage:
+    message: str
+    count: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    versions: tuple[str, ...]
 
 
 def model_health(
@@ -66,10 +101,7 @@ def model_health(
     if not rows:
         return ModelHealth(model_id, window, 0, 0, Latency(None, None, None), invalid)
     _, predictions, errors, latency, _, _ = rows[0]
-    p50, p95, p99 = latency if latency is not None else (None, None, None)
-    return ModelHealth(
-        model_id, window, int(predictions), int(errors), Latency(p50, p95, p99), invalid
-    )
+    return ModelHealth(model_id, window, int(predictions), int(errors), _latency(latency), invalid)
 
 
 def traffic(
@@ -79,13 +111,39 @@ def traffic(
     bucket: Bucket,
     versions: Sequence[str] | None = None,
 ) -> tuple[TrafficBucket, ...]:
-    params = _params(window, model_id, versions) | {
-        "width_us": _MICROSECONDS[bucket],
-        "offset_us": _WEEK_OFFSET if bucket == "week" else 0,
-    }
+    params = _params(window, model_id, versions) | bucket_params(bucket)
+    width = dt.timedelta(microseconds=BUCKET_MICROSECONDS[bucket])
     return tuple(
-        TrafficBucket(start, int(n), int(errors), p95)
-        for start, n, errors, p95 in store.fetch("traffic", params)
+        TrafficBucket(start, width, int(n), int(errors), _latency(latency))
+        for start, n, errors, latency in store.fetch("traffic", params)
+    )
+
+
+def version_health(
+    store: LogStore, model_id: str, window: Window, versions: Sequence[str] | None = None
+) -> tuple[VersionHealth, ...]:
+    """Traffic, errors and latency per version, oldest first, with each one's traffic share."""
+    rows = store.fetch("health_versions", _params(window, model_id, versions))
+    total = sum(int(r[1]) for r in rows)
+    return tuple(
+        VersionHealth(version, int(n), int(errors), _latency(latency), first, last, int(n) / total)
+        for version, n, errors, latency, first, last in rows
+    )
+
+
+def top_errors(
+    store: LogStore,
+    model_id: str,
+    window: Window,
+    versions: Sequence[str] | None = None,
+    *,
+    limit: int = 10,
+) -> tuple[ErrorMessage, ...]:
+    """The most frequent error messages (as logged, shown as plain text)."""
+    params = _params(window, model_id, versions) | {"limit": limit}
+    return tuple(
+        ErrorMessage(message, int(n), first, last, tuple(found))
+        for message, n, first, last, found in store.fetch("top_errors", params)
     )
 
 
@@ -104,6 +162,19 @@ def invalid_in_window(
     if model_id is None:
         return sum(i.count for i in chosen)
     return sum(i.by_model.get(model_id, 0) for i in chosen)
+
+
+def bucket_params(bucket: Bucket) -> dict[str, int]:
+    """The $width_us / $offset_us parameters of the bucketed queries."""
+    return {
+        "width_us": BUCKET_MICROSECONDS[bucket],
+        "offset_us": _WEEK_OFFSET if bucket == "week" else 0,
+    }
+
+
+def _latency(values: Sequence[float] | None) -> Latency:
+    p50, p95, p99 = values if values is not None else (None, None, None)
+    return Latency(p50, p95, p99)
 
 
 def _params(window: Window, model_id: str, versions: Sequence[str] | None) -> dict[str, Any]:

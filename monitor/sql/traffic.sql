@@ -1,4 +1,4 @@
--- Predictions, errors and p95 latency per time bucket for one model.
+-- Predictions, errors and latency percentiles per time bucket for one model.
 -- Buckets are fixed widths in UTC computed on epoch microseconds ($width_us, aligned at
 -- $offset_us): several times faster than date_trunc on TIMESTAMPTZ, which goes through
 -- ICU calendar arithmetic for every row.
@@ -9,7 +9,7 @@ SELECT
     ) AS bucket,
     count(*) AS predictions,
     count(*) FILTER (WHERE status = 'error') AS errors,
-    quantile_cont(latency_ms, 0.95) AS latency_p95
+    quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS latency
 FROM predictions
 WHERE timestamp BETWEEN $start AND $end
   AND model_id = $model

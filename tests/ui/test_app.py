@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO_ROOT
@@ -122,37 +119,6 @@ def count_in_window(predictions: pd.DataFrame, model_id: str, span: dt.timedelta
 
 
 # -- running the app ----------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _navigation_app(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run app.py as the st.navigation app it is, on every AppTest run.
-
-    Because a `pages/` folder sits next to app.py, AppTest (Streamlit 1.67) resets
-    `PagesManager.uses_pages_directory` to True before every run and so takes the legacy
-    multipage path: a rerun on the Overview page then executes pages/overview.py alone,
-    without app.py (no sidebar, stale filters). `streamlit run` sets the flag to False
-    for good at the first `st.navigation` call; do the same here.
-    """
-    original = PagesManager.__init__
-
-    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)  # restored afterwards
-
-
-@pytest.fixture(autouse=True)
-def _fresh_streamlit_caches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """AppTest runs in this process: settings and stores cached by one test leak into the next."""
-    monkeypatch.delenv("MONITOR_DATA_DIR", raising=False)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield
-    st.cache_resource.clear()
-    st.cache_data.clear()
 
 
 def run_app(config: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:

@@ -230,10 +230,13 @@ def test_traffic_buckets_match_pandas(records: Records, bucket: Bucket) -> None:
         starts = starts - pd.to_timedelta(starts.dt.day_of_week, unit="D")
     grouped = frame.assign(start=starts).groupby("start")
     expected_counts = grouped.size()
-    expected_p95 = grouped["latency_ms"].quantile(0.95)
+    expected_latency = {q: grouped["latency_ms"].quantile(q) for q in (0.5, 0.95, 0.99)}
     assert [b.start for b in got] == [t.to_pydatetime() for t in expected_counts.index]
     assert [b.predictions for b in got] == expected_counts.tolist()
-    expected = [None if pd.isna(v) else v for v in expected_p95.tolist()]  # no latency logged
-    assert [b.latency_p95 for b in got] == pytest.approx(expected)
+    for q, attribute in ((0.5, "p50"), (0.95, "p95"), (0.99, "p99")):
+        expected = [None if pd.isna(v) else v for v in expected_latency[q].tolist()]
+        assert [getattr(b.latency, attribute) for b in got] == pytest.approx(expected)
+    width = {"minute": 1, "hour": 60, "day": 1440, "week": 10080}[bucket]
+    assert [b.per_minute for b in got] == pytest.approx([n / width for n in expected_counts])
     if bucket == "week":
         assert all(b.start.weekday() == 0 for b in got)
