@@ -42,15 +42,14 @@ def ensure_demo_data(data_dir: Path) -> bool:
             DEMO_MANIFEST,
         ]
         for name in ordered:
-            source = staging / name
+            source, target = staging / name, data_dir / name
             if not source.exists():
                 continue
-            target = data_dir / name
-            if target.is_dir() and name != LOGS_DIR:
-                shutil.rmtree(target)
             if name == LOGS_DIR and target.exists():
                 # Only non-prediction leftovers can be here (has_logs was False): keep them aside.
                 os.replace(target, data_dir / f".logs-before-demo-{os.getpid()}")
+            elif target.exists():
+                continue  # never overwrite what the user has (a config, a reference set)
             os.replace(source, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
