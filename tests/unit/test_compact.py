@@ -14,8 +14,12 @@ from monitor.compact import compact
 from monitor.store import LogStore
 from tests.logwriter import prediction, write_jsonl
 
-NOW = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)  # files written by the test are "old"
 NO_AGE = dt.timedelta(0)
+
+
+def _later() -> dt.datetime:
+    """A moment after every file the test wrote, so they all count as closed."""
+    return dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
 
 
 def _ids(store: LogStore) -> list[str]:
@@ -54,7 +58,7 @@ def test_compact_rewrites_to_parquet_and_is_idempotent(tmp_path: Path) -> None:
     )
     store = LogStore(tmp_path)
     before = store.execute("SELECT * EXCLUDE (source_file) FROM labeled ORDER BY prediction_id")
-    report = compact(tmp_path, min_age=NO_AGE, now=NOW)
+    report = compact(tmp_path, min_age=NO_AGE, now=_later())
     assert (
         report.records == len(ids) + 1 + 1
     )  # predictions + the valid line of bad.jsonl + feedback
@@ -67,7 +71,7 @@ def test_compact_rewrites_to_parquet_and_is_idempotent(tmp_path: Path) -> None:
     after = store.execute("SELECT * EXCLUDE (source_file) FROM labeled ORDER BY prediction_id")
     assert after == before
     assert sum(i.count for i in store.invalid_records()) == 1  # the count survives compaction
-    again = compact(tmp_path, min_age=NO_AGE, now=NOW)
+    again = compact(tmp_path, min_age=NO_AGE, now=_later())
     assert again.compacted == () and again.records == 0
 
 
@@ -99,7 +103,7 @@ def test_interrupted_before_rename_loses_nothing(tmp_path: Path) -> None:
     stale.write_bytes(b"half a parquet file")  # a crash mid-write
     store = LogStore(tmp_path)
     assert _ids(store) == ids
-    compact(tmp_path, min_age=NO_AGE, now=NOW)
+    compact(tmp_path, min_age=NO_AGE, now=_later())
     assert _ids(store) == ids
 
 
@@ -107,11 +111,11 @@ def test_interrupted_after_rename_duplicates_nothing(tmp_path: Path) -> None:
     ids = _seed(tmp_path)
     jsonl = tmp_path / "logs" / "predictions" / "date=2026-11-01" / "p0.jsonl"
     saved = jsonl.read_bytes()
-    compact(tmp_path, min_age=NO_AGE, now=NOW)
+    compact(tmp_path, min_age=NO_AGE, now=_later())
     jsonl.write_bytes(saved)  # as if the process died between rename and delete
     store = LogStore(tmp_path)
     assert _ids(store) == ids
-    report = compact(tmp_path, min_age=NO_AGE, now=NOW)
+    report = compact(tmp_path, min_age=NO_AGE, now=_later())
     assert report.compacted == (jsonl,)
     assert not jsonl.exists()
     assert _ids(store) == ids
@@ -132,6 +136,6 @@ def test_killed_at_random_moments_loses_and_duplicates_nothing(tmp_path: Path) -
             os.kill(process.pid, signal.SIGKILL)
         process.wait()
         assert _ids(store) == ids, f"after a kill at {delay}s"
-    compact(tmp_path, min_age=NO_AGE, now=NOW)
+    compact(tmp_path, min_age=NO_AGE, now=_later())
     assert _ids(store) == ids
     assert not list((tmp_path / "logs").glob("predictions/*/*.jsonl"))
