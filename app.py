@@ -1,4 +1,9 @@
-"""Routing only: page config, navigation and the global sidebar filters."""
+"""Routing only: page config, navigation and the global sidebar filters.
+
+Page URLs are derived from the file names (/performance, /data_quality, ...): a link
+opened as the very first session of a fresh server is then resolved correctly even in
+Streamlit's legacy `pages/` folder mode (see monitor.ui.current).
+"""
 
 import streamlit as st
 
@@ -9,15 +14,12 @@ st.set_page_config(page_title="Model monitor", page_icon=":material/monitoring:"
 navigation = st.navigation(
     {
         "Monitor": [
-            st.Page(
-                "pages/overview.py", title="Overview", icon=":material/dashboard:", default=True
-            ),
-            st.Page(
-                "pages/system_health.py",
-                title="System health",
-                icon=":material/dns:",
-                url_path="system-health",
-            ),
+            st.Page("pages/overview.py", title="Overview", icon=":material/home:", default=True),
+            st.Page("pages/performance.py", title="Performance", icon=":material/speed:"),
+            st.Page("pages/data_quality.py", title="Data quality", icon=":material/rule:"),
+            st.Page("pages/drift.py", title="Drift", icon=":material/moving:"),
+            st.Page("pages/fairness.py", title="Fairness", icon=":material/balance:"),
+            st.Page("pages/system_health.py", title="System health", icon=":material/dns:"),
         ],
     }
 )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from monitor import bootstrap, catalog
 from monitor.catalog import ModelInfo, Window
@@ -91,8 +92,17 @@ _CONTEXT_KEY = "monitor_context"
 
 
 def current() -> PageContext:
-    """The context app.py loaded for this run (pages call this)."""
-    context: PageContext = st.session_state[_CONTEXT_KEY]
+    """The context app.py loaded for this run (pages call this).
+
+    When it is missing, Streamlit ran the page file on its own: on a fresh server, the
+    first session that opens a page's URL directly is run in the legacy `pages/` folder
+    mode, without app.py. Switch that mode off, as app.py's `st.navigation` would, and
+    rerun: app.py then runs and routes to the same page."""
+    context: PageContext | None = st.session_state.get(_CONTEXT_KEY)
+    if context is None:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    assert context is not None
     return context
 
 

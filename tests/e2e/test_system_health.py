@@ -13,15 +13,12 @@ pytestmark = pytest.mark.e2e
 
 
 def test_system_health_renders(app_server: str, page: Page, artifacts_dir: Path) -> None:
-    """Opened the way a user does: the app first, then the page's link in the sidebar.
-
-    (A deep link as the very first session of a fresh server shows Streamlit's "Page not
-    found" notice once, because a pages/ folder sits next to app.py; see the README.)"""
+    """Opened the way a user does: the app first, then the page's link in the sidebar."""
     page.goto(app_server, wait_until="domcontentloaded")
     wait_for_app_idle(page)
     page.get_by_test_id("stSidebarNav").get_by_text("System health").click()
     expect(page.get_by_role("heading", name="System health")).to_be_visible(timeout=60_000)
-    expect(page).to_have_url(app_server + "/system-health")
+    expect(page).to_have_url(app_server + "/system_health")
     wait_for_app_idle(page)
     try:
         for label in ("Predictions / min", "Error rate", "Latency p95", "Traffic gaps"):
