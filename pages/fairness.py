@@ -1,0 +1,222 @@
+"""Fairness: how the model treats each group, and whether that changed with a release."""
+
+import streamlit as st
+
+from monitor import charts_fairness, fairness_export, ui, ui_fairness
+from monitor.errors import MonitorError
+from monitor.metrics.fairness import DEFAULT_MIN_CLASS_COUNT, DEFAULT_MIN_GROUP_SIZE
+from monitor.metrics.fairness_input import group_label
+from monitor.metrics.fairness_rates import DEFAULT_METRIC, TITLES, Task, metrics_for
+
+context = ui.current()
+st.title("Fairness")
+st.caption(
+    "Metrics per group of a sensitive feature (several features: their intersections), "
+    "labeled predictions only. The four-fifths screen flags a group whose metric is "
+    "outside [tau, 1/tau] times the reference group's: a screening rule, not a legal "
+    "verdict. Groups too small to judge are shown in grey and left out of verdicts."
+)
+
+filters = context.filters
+if filters is None:
+    st.warning(f"No predictions found under {context.settings.data_dir}.")
+    st.stop()
+
+store = context.store
+model = context.settings.model(filters.model.model_id)
+if model.task == "multiclass":
+    st.info(f"{model.id} is a multiclass model: fairness supports binary and regression models.")
+    st.stop()
+
+choices = ui_fairness.feature_choices(store, store.version, model.id)
+keys = [key for key, _ in choices]
+configured = [f for f in model.sensitive_features if f in keys]
+options = configured + [k for k in keys if k not in configured]
+left, middle, right, last = st.columns([3, 2, 2, 2])
+sensitive = left.multiselect(
+    "Sensitive feature(s)",
+    options,
+    default=configured[:1],
+    key=f"fairness_sensitive_{model.id}",
+    help="Several features give intersectional groups. Configured: "
+    + (", ".join(model.sensitive_features) or "none"),
+)
+task: Task = "regression" if model.task == "regression" else "binary"
+metric: str = middle.selectbox(
+    "Metric",
+    metrics_for(task),
+    index=metrics_for(task).index(DEFAULT_METRIC[task]),
+    format_func=lambda m: TITLES[m],
+    key=f"fairness_metric_{task}",
+)
+tau = last.slider(
+    "Tau (tolerance)",
+    min_value=0.5,
+    max_value=1.0,
+    value=float(context.settings.thresholds.fairness_tau),
+    step=0.01,
+    key="fairness_tau",
+    help="A group fails the screen when its ratio to the reference is below tau or above "
+    "1/tau (the four-fifths rule at 0.8).",
+)
+with st.expander("Options: minimum group size, bootstrap"):
+    a, b, c = st.columns(3)
+    min_group_size = int(
+        a.number_input(
+            "Minimum rows per group", 0, value=DEFAULT_MIN_GROUP_SIZE, key="fairness_min"
+        )
+    )
+    min_class_count = int(
+        b.number_input(
+            "Minimum positive and negative labels",
+            0,
+            value=DEFAULT_MIN_CLASS_COUNT,
+            key="fairness_min_class",
+        )
+    )
+    bootstrap = int(
+        c.number_input(
+            "Bootstrap replicates (0: no intervals)",
+            0,
+            5000,
+            value=ui_fairness.PAGE_BOOTSTRAP,
+            key="fairness_bootstrap",
+        )
+    )
+
+if not sensitive:
+    st.info("Choose a sensitive feature (the model's config lists none, or none is logged).")
+    st.stop()
+
+try:
+    data = ui_fairness.log_table(
+        store, store.version, model, filters.window, filters.versions, tuple(sensitive)
+    )
+    if data.total_rows == 0:
+        st.info(
+            f"No labeled predictions of {model.id} in this window "
+            f"({data.unlabeled_rows:,} without a label yet). Labels arrive after predictions: "
+            "choose a longer time window in the sidebar."
+        )
+        st.stop()
+    labels = [group_label(k) for k in sorted(set(data.groups))]
+    rules = {"largest": "Largest group", "best": "Best group", "overall": "Overall"}
+    reference = right.selectbox(
+        "Reference group",
+        [*rules, *labels],
+        format_func=lambda r: rules.get(r, r),
+        key=f"fairness_reference_{model.id}_{'|'.join(sensitive)}",
+        help="Disparity = a group's metric / the reference's. Best: the highest value "
+        "(the lowest for error rates).",
+    )
+    report = ui_fairness.report(
+        data,
+        reference=reference,
+        metric=metric,
+        tau=tau,
+        min_group_size=min_group_size,
+        min_class_count=min_class_count,
+        bootstrap=bootstrap,
+        seed=0,
+    )
+except MonitorError as exc:
+    st.error(str(exc))
+    st.stop()
+
+summary = report.summary
+reference_name = (
+    group_label(report.reference_group) if report.reference_group is not None else "overall"
+)
+st.markdown(
+    f"**{report.rows:,} labeled predictions** in {len(report.groups)} groups "
+    f"({summary.judged_groups} large enough to judge); reference: **{reference_name}**"
+    + (f"; {data.unlabeled_rows:,} predictions have no label yet" if data.unlabeled_rows else "")
+)
+for note in report.notes:
+    st.caption(note)
+
+tiles = st.columns(6)
+tile_values = (
+    ("DP difference", summary.demographic_parity_difference, "demographic_parity_difference"),
+    ("DP ratio", summary.demographic_parity_ratio, "demographic_parity_ratio"),
+    ("EO difference", summary.equalized_odds_difference, "equalized_odds_difference"),
+    ("EO ratio", summary.equalized_odds_ratio, "equalized_odds_ratio"),
+    (
+        "Equal opportunity diff.",
+        summary.equal_opportunity_difference,
+        "equal_opportunity_difference",
+    ),
+)
+for column, (title, value, name) in zip(tiles[:5], tile_values, strict=True):
+    interval = summary.ci.get(name)
+    column.metric(
+        title,
+        "n/a" if value is None else f"{value:.3f}",
+        help=None if interval is None else f"95% CI {interval[0]:.3f} to {interval[1]:.3f}",
+    )
+verdict = {True: "passed", False: "failed", None: "not judged"}[summary.four_fifths_passed]
+tiles[5].metric(
+    "Four-fifths screen",
+    verdict,
+    delta=f"{len(summary.failing_groups)} groups outside the band"
+    if summary.failing_groups
+    else None,
+    delta_color="inverse",
+    help=f"On {TITLES[report.metric]}, tau {report.tau:g}. A screening rule, not a legal verdict.",
+)
+
+st.markdown(f"**{TITLES[metric]} by group** (error bars: 95% bootstrap interval)")
+st.plotly_chart(charts_fairness.groups_figure(report, metric), config={"displayModeBar": False})
+st.dataframe(
+    fairness_export.group_rows(report, metric),
+    hide_index=True,
+    column_config={
+        metric: st.column_config.NumberColumn(format="%.3f"),
+        "CI low": st.column_config.NumberColumn(format="%.3f"),
+        "CI high": st.column_config.NumberColumn(format="%.3f"),
+        "ratio to reference": st.column_config.NumberColumn(format="%.2f"),
+    },
+)
+
+trends = {
+    bucket: ui_fairness.log_trend(
+        store,
+        store.version,
+        model,
+        filters.window,
+        filters.versions,
+        tuple(sensitive),
+        bucket,
+        metric=metric,
+        reference=report.reference,
+        reference_group=report.reference_group,
+        tau=tau,
+        min_group_size=min_group_size,
+        min_class_count=min_class_count,
+    )
+    for bucket in (None, ui_fairness.bucket_for(filters.window))
+}
+by_version, over_time = trends.values()
+bucket = ui_fairness.bucket_for(filters.window)
+st.markdown(f"**Ratio to the reference by model version** ({filters.window_label.lower()})")
+st.plotly_chart(charts_fairness.versions_figure(by_version), config={"displayModeBar": False})
+st.markdown(f"**Ratio to the reference per {bucket}** (dash: version; hollow: too small)")
+st.plotly_chart(charts_fairness.trend_figure(over_time), config={"displayModeBar": False})
+
+document = fairness_export.report_document(report)
+name = f"fairness-{model.id}-{'-'.join(sensitive)}"
+left, right = st.columns(2)
+left.download_button(
+    "Download CSV",
+    fairness_export.report_csv(report),
+    file_name=f"{name}.csv",
+    mime="text/csv",
+    key="fairness_csv",
+)
+right.download_button(
+    "Download JSON",
+    fairness_export.to_json(document),
+    file_name=f"{name}.json",
+    mime="application/json",
+    key="fairness_json",
+)

@@ -1,0 +1,130 @@
+"""The Fairness page run headless with AppTest over the demo logs; its numbers are checked
+against fairlearn on the raw log files (read without monitor.store)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import DownloadButton
+
+from tests.ui.test_app import APP, assert_no_exception
+from tests.unit.test_fairness_logs import as_float, raw_labeled
+
+# The AppTest workarounds (st.navigation flag, fresh caches) are autouse fixtures in
+# tests/ui/conftest.py; where they still live in test_app.py, use them from there.
+if not (Path(__file__).parent / "conftest.py").is_file():  # pragma: no cover
+    _app = importlib.import_module("tests.ui.test_app")
+    _navigation_app = _app._navigation_app
+    _fresh_streamlit_caches = _app._fresh_streamlit_caches
+
+PAGE = "pages/fairness.py"
+SENSITIVE = "fairness_sensitive_credit-risk"
+
+
+@pytest.fixture(scope="module")
+def labeled(demo_dir: Path) -> pd.DataFrame:
+    frame = raw_labeled(demo_dir, "credit-risk", ["gender", "age_group"])
+    frame = frame[frame["label"].notna() & frame["prediction"].notna()].copy()
+    frame["y"] = (as_float(frame["label"]) == 1).astype(int)
+    frame["p"] = (as_float(frame["prediction"]) == 1).astype(int)
+    return frame
+
+
+def open_page(demo_dir: Path, monkeypatch: pytest.MonkeyPatch, window: str) -> AppTest:
+    monkeypatch.setenv("MONITOR_CONFIG", str(demo_dir / "monitor.toml"))
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert_no_exception(at)
+    if window != at.sidebar.selectbox(key="filter_window").value:
+        at.sidebar.selectbox(key="filter_window").set_value(window).run()
+        assert_no_exception(at)
+    return at
+
+
+def tiles(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def table(at: AppTest) -> pd.DataFrame:
+    frames = [d.value for d in at.dataframe]
+    assert len(frames) == 1
+    return frames[0]
+
+
+def test_default_window_without_labels_explains_itself(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(demo_dir, monkeypatch, "Last 24 hours")
+    assert at.title[0].value == "Fairness"
+    assert at.multiselect(key=SENSITIVE).value == ["gender"]  # first configured feature
+    infos = [i.value for i in at.info]
+    assert any("No labeled predictions" in text for text in infos), infos
+    assert not at.metric
+
+
+def test_all_data_matches_fairlearn_and_widgets_recompute(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch, labeled: pd.DataFrame
+) -> None:
+    at = open_page(demo_dir, monkeypatch, "All data")
+    values = tiles(at)
+    dp = demographic_parity_difference(
+        labeled["y"], labeled["p"], sensitive_features=labeled["gender"]
+    )
+    eo = equalized_odds_difference(labeled["y"], labeled["p"], sensitive_features=labeled["gender"])
+    assert values["DP difference"] == f"{dp:.3f}"
+    assert values["EO difference"] == f"{eo:.3f}"
+    assert values["Four-fifths screen"] == "passed"  # v1/v2 dominate the whole window
+    groups = table(at)
+    counts = labeled.groupby("gender").size()
+    assert dict(zip(groups["group"], groups["count"], strict=True)) == counts.to_dict()
+    rates = labeled.groupby("gender")["p"].mean()
+    for _, row in groups.iterrows():
+        assert row["selection_rate"] == pytest.approx(rates[row["group"]])
+        assert row["CI low"] <= row["selection_rate"] <= row["CI high"]
+    assert len(at.get("plotly_chart")) == 3
+    buttons = [b for b in at.get("download_button") if isinstance(b, DownloadButton)]
+    assert [b.label for b in buttons] == ["Download CSV", "Download JSON"]
+
+    # reference group -> overall: ratios divide by the overall selection rate
+    reference_key = "fairness_reference_credit-risk_gender"
+    assert at.selectbox(key=reference_key).value == "largest"
+    at.selectbox(key=reference_key).set_value("overall").run()
+    assert_no_exception(at)
+    overall = labeled["p"].mean()
+    for _, row in table(at).iterrows():
+        assert row["ratio to reference"] == pytest.approx(rates[row["group"]] / overall)
+
+    # sensitive features -> gender x age_group: intersectional groups, small ones flagged
+    at.multiselect(key=SENSITIVE).set_value(["gender", "age_group"]).run()
+    assert_no_exception(at)
+    groups = table(at)
+    expected = labeled.groupby(["gender", "age_group"]).agg(n=("y", "size"), pos=("y", "sum"))
+    assert len(groups) == len(expected)
+    for _, row in groups.iterrows():
+        n, pos = expected.loc[tuple(row["group"].split(" & "))]
+        assert row["count"] == n
+        assert row["too small"] == (n < 50 or pos < 10 or n - pos < 10)
+    assert groups["too small"].any() and not groups["too small"].all()
+
+
+def test_the_v3_canary_fails_the_screen(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch, labeled: pd.DataFrame
+) -> None:
+    at = open_page(demo_dir, monkeypatch, "All data")
+    at.sidebar.multiselect(key="filter_versions_credit-risk").set_value(["v3"]).run()
+    assert_no_exception(at)
+    values = tiles(at)
+    assert values["Four-fifths screen"] == "failed"
+    v3 = labeled[labeled["version"] == "v3"]
+    assert (v3["gender"] == "nonbinary").sum() < 50  # too small: left out of the summary
+    judged = v3[v3["gender"] != "nonbinary"]
+    dp = demographic_parity_difference(
+        judged["y"], judged["p"], sensitive_features=judged["gender"]
+    )
+    assert values["DP difference"] == f"{dp:.3f}"
