@@ -48,6 +48,11 @@ class Window:
     def ending_at(cls, end: dt.datetime, span: dt.timedelta = DEFAULT_SPAN) -> Window:
         return cls(end - span, end)
 
+    def previous(self) -> Window:
+        """The window of the same length that ends just before this one starts."""
+        step = dt.timedelta(microseconds=1)
+        return Window(self.start - (self.end - self.start) - step, self.start - step)
+
 
 def inventory(store: LogStore) -> tuple[ModelInfo, ...]:
     """Every model in the logs with its versions, oldest version first."""

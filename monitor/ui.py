@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from monitor import bootstrap, catalog
+from monitor import bootstrap, catalog, executive
 from monitor.catalog import ModelInfo, Window
 from monitor.config import Settings, load_settings
 from monitor.errors import MonitorError
@@ -81,6 +81,13 @@ def traffic(
     versions: tuple[str, ...],
 ) -> tuple[health.TrafficBucket, ...]:
     return health.traffic(_store, model_id, window, bucket, versions)
+
+
+@st.cache_data(ttl=300, show_spinner="Checking performance, drift and fairness...", max_entries=64)
+def model_status(
+    _store: LogStore, version: str, _settings: Settings, model_id: str, window: Window
+) -> executive.ModelStatus:
+    return executive.model_status(_store, _settings, model_id, window)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=16)

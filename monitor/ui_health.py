@@ -21,12 +21,6 @@ def bucket_for(window: Window) -> health.Bucket:
     return "day"
 
 
-def previous(window: Window) -> Window:
-    """The window of the same length just before this one (for deltas)."""
-    span = window.end - window.start
-    return Window(window.start - span, window.start - dt.timedelta(microseconds=1))
-
-
 @st.cache_data(ttl=300, show_spinner=False, max_entries=128)
 def version_health(
     _store: LogStore, version: str, model_id: str, window: Window, versions: tuple[str, ...]

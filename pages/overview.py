@@ -1,11 +1,11 @@
 """Overview: is anything wrong right now, and where do I look."""
 
-import datetime as dt
-
 import streamlit as st
 
 from monitor import charts, ui
-from monitor.metrics.health import Bucket, in_window
+from monitor.executive import LABELS, SYMBOLS
+from monitor.metrics.health import in_window
+from monitor.ui_health import bucket_for
 
 context = ui.current()
 st.title("Overview")
@@ -27,9 +27,63 @@ if filters is None:
 
 store = context.store
 model = filters.model
-health = ui.model_health(store, store.version, model.model_id, filters.window, filters.versions)
 
-st.subheader(model.model_id)
+st.subheader("At a glance")
+st.caption(
+    f"Each model's {filters.window_label.lower()} up to its newest prediction, all versions; "
+    "deltas against the same length of time before, accuracy against the reference dataset."
+)
+for other in context.models:
+    window = ui.window_for(other, filters.window_label)
+    status = ui.model_status(store, store.version, context.settings, other.model_id, window)
+    trend = ui.traffic(store, store.version, other.model_id, window, bucket_for(window), ())
+    with st.container(border=True):
+        st.markdown(f"**{other.model_id}**")
+        cells = st.columns(6)
+        found = status.headline
+        if found is not None and found.value is not None:
+            cells[0].metric(
+                f"{found.label} (estimated)" if found.estimated else found.label,
+                f"{found.value:.3f}" if found.metric == "accuracy" else f"{found.value:,.3g}",
+                delta=None if found.delta is None else f"{found.delta:+.3f} vs baseline",
+                delta_color="normal" if found.higher_is_better else "inverse",
+                help=status.performance.summary,
+            )
+        else:
+            name = found.label if found is not None else "Accuracy"
+            cells[0].metric(name, "n/a", help=status.performance.summary)
+        cells[1].metric(
+            "Served",
+            f"{status.health.predictions:,}",
+            chart_data=[b.predictions for b in trend] or None,
+            chart_type="bar",
+            help="Predictions in the window, per bucket in the little chart.",
+        )
+        error_delta = status.error_rate_delta
+        cells[2].metric(
+            "Errors",
+            "n/a" if status.health.error_rate is None else f"{status.health.error_rate:.2%}",
+            delta=None if error_delta is None else f"{error_delta * 100:+.2f} pp",
+            delta_color="inverse",
+        )
+        p95, p95_delta = status.health.latency.p95, status.p95_delta
+        steady = p95_delta is not None and round(p95_delta) == 0
+        cells[3].metric(
+            "p95",
+            "n/a" if p95 is None else f"{p95:,.0f} ms",
+            delta=None if p95_delta is None else f"{round(p95_delta) + 0:+,} ms",
+            delta_color="off" if steady else "inverse",
+        )
+        for cell, title, part, target in (
+            (cells[4], "Drift", status.drift, "pages/drift.py"),
+            (cells[5], "Fairness", status.fairness, "pages/fairness.py"),
+        ):
+            cell.metric(title, f"{SYMBOLS[part.state]} {LABELS[part.state]}", help=part.summary)
+            cell.page_link(target, label=f"Open {title}", icon=":material/arrow_forward:")
+            cell.caption(part.summary)
+
+st.subheader(f"{model.model_id} in detail")
+health = ui.model_health(store, store.version, model.model_id, filters.window, filters.versions)
 columns = st.columns(6)
 columns[0].metric("Predictions", f"{health.predictions:,}")
 columns[1].metric("Error rate", "n/a" if health.error_rate is None else f"{health.error_rate:.2%}")
@@ -46,40 +100,11 @@ columns[5].metric(
     help="Log lines of this model that could not be read, in the files of the window's days.",
 )
 
-span = filters.window.end - filters.window.start
-bucket: Bucket = "hour" if span <= dt.timedelta(days=3) else "day"
+bucket = bucket_for(filters.window)
 buckets = ui.traffic(store, store.version, model.model_id, filters.window, bucket, filters.versions)
 if buckets:
     st.markdown(f"**Predictions per {bucket}** (bars) and p95 latency (line)")
     st.plotly_chart(charts.traffic_figure(buckets), config={"displayModeBar": False})
-
-if len(context.models) > 1:
-    st.markdown(
-        f"**All models** ({filters.window_label.lower()} of each model's logs, all versions)"
-    )
-    rows = []
-    for other in context.models:
-        window = ui.window_for(other, filters.window_label)
-        other_health = ui.model_health(store, store.version, other.model_id, window, ())
-        rows.append(
-            {
-                "model": other.model_id,
-                "predictions": other_health.predictions,
-                "error rate": other_health.error_rate,
-                "latency p95 (ms)": other_health.latency.p95,
-                "invalid records": other_health.invalid_records,
-                "newest prediction (UTC)": other.last_seen,
-            }
-        )
-    st.dataframe(
-        rows,
-        hide_index=True,
-        column_config={
-            "error rate": st.column_config.NumberColumn(format="percent"),
-            "latency p95 (ms)": st.column_config.NumberColumn(format="%.0f"),
-            "newest prediction (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
-        },
-    )
 
 invalid = in_window(ui.invalid_records(store, store.version), filters.window)
 if invalid:

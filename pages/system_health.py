@@ -14,7 +14,7 @@ if filters is None:
 store, model, window = context.store, filters.model, filters.window
 key = (store, store.version, model.model_id)
 now = ui.model_health(*key, window, filters.versions)
-before = ui.model_health(*key, ui_health.previous(window), filters.versions)
+before = ui.model_health(*key, window.previous(), filters.versions)
 bucket = ui_health.bucket_for(window)
 buckets = ui.traffic(*key, window, bucket, filters.versions)
 gaps = ui_health.traffic_gaps(*key, window, filters.versions)
