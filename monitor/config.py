@@ -22,6 +22,7 @@ from monitor.errors import ConfigError
 
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: Final[tuple[Task, ...]] = ("binary", "multiclass", "regression")
+FEATURE_KINDS: Final = ("numeric", "categorical", "binary")
 CONFIG_ENV: Final = "MONITOR_CONFIG"
 DATA_DIR_ENV: Final = "MONITOR_DATA_DIR"
 DEFAULT_CONFIG_NAME: Final = "monitor.toml"
@@ -51,10 +52,15 @@ class ModelConfig:
     sensitive_features: tuple[str, ...] = ()
     feature_ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     feature_categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    feature_kinds: Mapping[str, str] = field(default_factory=dict)
+    """Overrides of the detected drift kind per feature: numeric, categorical or binary."""
     reference: Path | None = None
     label_column: str = "label"
     prediction_column: str = "prediction"
     score_column: str | None = "probability"
+    baseline: Mapping[str, float] = field(default_factory=dict)
+    """Configured baseline per performance metric (e.g. accuracy = 0.86); where set, it
+    replaces the reference dataset's value as the baseline."""
 
 
 @dataclass(frozen=True)
@@ -166,10 +172,12 @@ _MODEL_KEYS: Final = {
     "sensitive_features",
     "feature_ranges",
     "feature_categories",
+    "feature_kinds",
     "reference",
     "label_column",
     "prediction_column",
     "score_column",
+    "baseline",
 }
 
 
@@ -204,11 +212,28 @@ def _parse_model(raw: Any, data_dir: Path, where: str, key: str) -> ModelConfig:
         sensitive_features=tuple(sensitive),
         feature_ranges=_parse_ranges(raw.get("feature_ranges", {}), where, key),
         feature_categories=_parse_categories(raw.get("feature_categories", {}), where, key),
+        feature_kinds=_parse_kinds(raw.get("feature_kinds", {}), where, key),
         reference=_resolve(Path(reference), data_dir) if reference else None,
         label_column=_get(raw, "label_column", str, where, "label", key),
         prediction_column=_get(raw, "prediction_column", str, where, "prediction", key),
         score_column=score or None,
+        baseline=_parse_baseline(raw.get("baseline", {}), where, key),
     )
+
+
+def _parse_baseline(raw: Any, where: str, key: str) -> dict[str, float]:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: {key}.baseline must be a table of metric = number")
+    baseline: dict[str, float] = {}
+    for name, value in raw.items():
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise ConfigError(f"{where}: {key}.baseline.{name} must be a finite number")
+        baseline[name] = float(value)
+    return baseline
 
 
 def _parse_ranges(raw: Any, where: str, key: str) -> dict[str, tuple[float, float]]:
@@ -238,6 +263,15 @@ def _parse_categories(raw: Any, where: str, key: str) -> dict[str, tuple[str, ..
             raise ConfigError(f"{where}: {key}.feature_categories.{name} must be a list of strings")
         categories[name] = tuple(values)
     return categories
+
+
+def _parse_kinds(raw: Any, where: str, key: str) -> dict[str, str]:
+    if not isinstance(raw, dict) or not all(v in FEATURE_KINDS for v in raw.values()):
+        raise ConfigError(
+            f"{where}: {key}.feature_kinds must map feature names to one of "
+            + ", ".join(FEATURE_KINDS)
+        )
+    return {str(name): str(kind) for name, kind in raw.items()}
 
 
 def _get(

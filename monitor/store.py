@@ -135,6 +135,14 @@ class LogStore:
         )
         return rows
 
+    def fetch_arrays(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Like `execute`, but columns as numpy arrays (NULLs masked): for bounded samples
+        of raw values (a statistic that needs them), never for whole tables."""
+        arrays: dict[str, Any] = self._run(
+            lambda cur: cur.execute(sql, dict(params or {})).fetchnumpy()
+        )
+        return arrays
+
     def _run(self, action: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         for attempt in range(2):
             cursor = self._con.cursor()
