@@ -21,7 +21,7 @@ from monitor.errors import MonitorError
 from monitor.fairness_sources import log_table
 from monitor.metrics import drift, fairness
 from monitor.metrics.health import ModelHealth, model_health
-from monitor.metrics.performance import Headline, headline
+from monitor.metrics.performance import Headline, ReferenceFit, headline
 from monitor.store import LogStore
 
 State = Literal["ok", "warning", "alert", "unknown"]
@@ -64,10 +64,14 @@ def model_status(
     model_id: str,
     window: Window,
     versions: Sequence[str] = (),
+    *,
+    reference: ReferenceFit | None = None,
 ) -> ModelStatus:
+    """`reference`: the model's fitted reference (baseline and calibrator), when the
+    caller keeps one; else it is fitted here."""
     now = model_health(store, model_id, window, versions)
     before = model_health(store, model_id, window.previous(), versions)
-    found, performance_status = _performance(store, settings, model_id, window, versions)
+    found, performance_status = _performance(store, settings, model_id, window, versions, reference)
     drift_status, share = _drift(store, settings, model_id, window, versions)
     return ModelStatus(
         model_id,
@@ -83,10 +87,15 @@ def model_status(
 
 
 def _performance(
-    store: LogStore, settings: Settings, model_id: str, window: Window, versions: Sequence[str]
+    store: LogStore,
+    settings: Settings,
+    model_id: str,
+    window: Window,
+    versions: Sequence[str],
+    reference: ReferenceFit | None,
 ) -> tuple[Headline | None, Status]:
     try:
-        found = headline(store, settings, model_id, window, versions)
+        found = headline(store, settings, model_id, window, versions, reference=reference)
     except MonitorError as exc:
         return None, Status("unknown", str(exc))
     if found.value is None:

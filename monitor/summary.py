@@ -1,19 +1,21 @@
-"""The `monitor summary` document: per model, traffic, errors and latency in a window."""
+"""The `monitor summary` document: per model, traffic, errors, latency, the headline metric
+against its baseline, and drift and fairness status in a window."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from monitor import catalog
+from monitor import catalog, executive
 from monitor.catalog import Window
+from monitor.config import Settings
 from monitor.errors import InputError
-from monitor.metrics.health import ModelHealth, model_health
 from monitor.store import LogStore
 
 
 def summarize(
     store: LogStore,
+    settings: Settings,
     *,
     model_id: str | None = None,
     since: dt.datetime | None = None,
@@ -32,7 +34,9 @@ def summarize(
     for model in models:
         end = until or model.last_seen
         start = since or end - catalog.DEFAULT_SPAN
-        entries.append(_entry(model_health(store, model.model_id, Window(start, end))))
+        entries.append(
+            _entry(executive.model_status(store, settings, model.model_id, Window(start, end)))
+        )
     invalid = store.invalid_records()
     return {
         "models": entries,
@@ -51,7 +55,8 @@ def summarize(
     }
 
 
-def _entry(health: ModelHealth) -> dict[str, Any]:
+def _entry(status: executive.ModelStatus) -> dict[str, Any]:
+    health, found = status.health, status.headline
     return {
         "model_id": health.model_id,
         "predictions": health.predictions,
@@ -64,4 +69,14 @@ def _entry(health: ModelHealth) -> dict[str, Any]:
         },
         "invalid_records": health.invalid_records,
         "window": {"start": health.window.start.isoformat(), "end": health.window.end.isoformat()},
+        found.metric if found is not None else "accuracy": found.value if found else None,
+        "estimated": found.estimated if found else None,
+        "labeled": found.labeled if found else 0,
+        "baseline": found.baseline if found else None,
+        "performance_status": status.performance.state,
+        "drift_status": status.drift.state,
+        "drift_share": status.drift_share,
+        "drift_summary": status.drift.summary,
+        "fairness_status": status.fairness.state,
+        "active_alerts": None,  # alerting is not part of this release yet
     }

@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from monitor import bootstrap, catalog, executive
+from monitor import bootstrap, catalog, executive, ui_performance
 from monitor.catalog import ModelInfo, Window
 from monitor.config import Settings, load_settings
 from monitor.errors import MonitorError
@@ -87,7 +87,11 @@ def traffic(
 def model_status(
     _store: LogStore, version: str, _settings: Settings, model_id: str, window: Window
 ) -> executive.ModelStatus:
-    return executive.model_status(_store, _settings, model_id, window)
+    model = _settings.model(model_id)
+    fit = ui_performance.reference_fit(
+        _store, model, model_id, ui_performance.reference_stamp(model)
+    )
+    return executive.model_status(_store, _settings, model_id, window, reference=fit)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=16)

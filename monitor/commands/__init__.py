@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from monitor.commands import compact, demo, summary
+from monitor.commands import compact, demo, drift, fairness, performance, quality, summary
 
-COMMANDS: tuple[ModuleType, ...] = (demo, summary, compact)
+COMMANDS: tuple[ModuleType, ...] = (demo, summary, compact, fairness, drift, performance, quality)

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     config = settings(args)
     store = LogStore(config.data_dir)
     try:
-        document = summarize(store, model_id=args.model, since=args.since, until=args.until)
+        document = summarize(store, config, model_id=args.model, since=args.since, until=args.until)
     finally:
         store.close()
     if args.json:

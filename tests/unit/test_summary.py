@@ -15,6 +15,7 @@ import pytest
 
 from monitor import catalog, schema
 from monitor.catalog import Window
+from monitor.config import Settings
 from monitor.metrics.health import Bucket, model_health, traffic
 from monitor.store import LogStore
 from monitor.summary import summarize
@@ -153,7 +154,7 @@ def test_summary_default_window_ends_at_latest_prediction(
     records: Records,
 ) -> None:
     data_dir, rows = records
-    document = summarize(LogStore(data_dir))
+    document = summarize(LogStore(data_dir), Settings(data_dir=data_dir))
     assert [m["model_id"] for m in document["models"]] == ["a", "b"]
     for entry in document["models"]:
         latest = max(r.timestamp for r in rows if r.model_id == entry["model_id"])
