@@ -78,9 +78,7 @@ def test_system_health_tiles_match_the_raw_logs(
     assert int(values["Traffic gaps"]) == 0  # the demo has no outage
 
 
-def test_all_data_window_and_host_choice(
-    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_all_data_window_and_host_choice(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     at = open_page(demo_dir, monkeypatch)
     model_id = at.sidebar.selectbox(key="filter_model").value
     at.sidebar.selectbox(key="filter_window").set_value("All data").run()

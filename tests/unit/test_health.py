@@ -149,6 +149,7 @@ def test_demo_latency_spike_and_error_burst_are_found_on_their_hours(demo_dir: P
     problems = json.loads((demo_dir / "demo_manifest.json").read_text())["problems"]
     store = LogStore(demo_dir)
     models = {m.model_id: m for m in catalog.inventory(store)}
+
     def p95(bucket: TrafficBucket) -> float:
         return bucket.latency.p95 or 0.0
 
