@@ -24,7 +24,7 @@ from monitor.metrics.fairness import FairnessReport, audit
 from monitor.metrics.fairness_input import MISSING, GroupData, cells_from_arrays
 from tests.conftest import REPO_ROOT
 
-DATASETS = REPO_ROOT.parent / "shared" / "datasets"
+DATASETS = REPO_ROOT / "tests" / "data"  # copies of the shared data sets, see README
 COMPAS = DATASETS / "compas_for_aequitas.csv"
 ADULT = DATASETS / "adult_rf_binary.csv"
 RATES = (
