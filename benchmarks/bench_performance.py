@@ -43,11 +43,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from monitor import catalog
+    from monitor.buckets import Bucket
     from monitor.catalog import Window
     from monitor.config import load_settings
     from monitor.demo import generate_demo
     from monitor.metrics import performance as perf
-    from monitor.metrics.health import Bucket
     from monitor.metrics.segments import segments
     from monitor.store import LogStore
 

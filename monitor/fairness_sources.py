@@ -22,6 +22,7 @@ from typing import Any, Final, Literal
 
 import duckdb
 
+from monitor import buckets
 from monitor import fairness_sql as queries
 from monitor.catalog import Window
 from monitor.config import ModelConfig
@@ -38,13 +39,7 @@ from monitor.metrics.fairness_rates import Task
 from monitor.store import LogStore
 
 Bucket = Literal["hour", "day", "week"]
-BUCKET_WIDTH_US: Final[dict[Bucket, int]] = {
-    "hour": 3_600_000_000,
-    "day": 86_400_000_000,
-    "week": 7 * 86_400_000_000,
-}
-WEEK_OFFSET_US: Final = 4 * 86_400_000_000
-"""1970-01-01 was a Thursday: weeks start on Mondays."""
+
 
 READERS: Final = {
     ".csv": "read_csv_auto",
@@ -199,8 +194,7 @@ def log_slices(
     keys: list[str] = []
     if bucket is not None:
         keys.append(queries.BUCKET_KEY)
-        params["width_us"] = BUCKET_WIDTH_US[bucket]
-        params["offset_us"] = WEEK_OFFSET_US if bucket == "week" else 0
+        params |= buckets.params(bucket)
     if by_version:
         keys.append(queries.VERSION_KEY)
     reduced = _reduce(

@@ -15,6 +15,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from monitor import bootstrap, catalog, executive, ui_performance
+from monitor.buckets import Bucket
 from monitor.catalog import ModelInfo, Window
 from monitor.config import Settings, load_settings
 from monitor.errors import MonitorError
@@ -77,7 +78,7 @@ def traffic(
     version: str,
     model_id: str,
     window: Window,
-    bucket: health.Bucket,
+    bucket: Bucket,
     versions: tuple[str, ...],
 ) -> tuple[health.TrafficBucket, ...]:
     return health.traffic(_store, model_id, window, bucket, versions)

@@ -6,12 +6,13 @@ import datetime as dt
 
 import streamlit as st
 
+from monitor.buckets import Bucket
 from monitor.catalog import Window
 from monitor.metrics import gaps, health, resources
 from monitor.store import LogStore
 
 
-def bucket_for(window: Window) -> health.Bucket:
+def bucket_for(window: Window) -> Bucket:
     """A bucket width that gives a readable number of points for the window."""
     span = window.end - window.start
     if span <= dt.timedelta(hours=6):
@@ -49,6 +50,6 @@ def hosts(_store: LogStore, version: str, window: Window) -> tuple[resources.Hos
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
 def host_series(
-    _store: LogStore, version: str, window: Window, bucket: health.Bucket, chosen: tuple[str, ...]
+    _store: LogStore, version: str, window: Window, bucket: Bucket, chosen: tuple[str, ...]
 ) -> tuple[resources.HostBucket, ...]:
     return resources.host_series(_store, window, bucket, chosen)

@@ -11,11 +11,11 @@ import datetime as dt
 
 import streamlit as st
 
+from monitor.buckets import Bucket
 from monitor.catalog import Window
 from monitor.config import ModelConfig, Settings
 from monitor.metrics import performance as perf
 from monitor.metrics import segments as seg
-from monitor.metrics.health import Bucket
 from monitor.store import LogStore
 
 ReferenceStamp = tuple[str, int, int] | None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from monitor import buckets
 from monitor.catalog import Window
 from monitor.config import ModelConfig
 from monitor.metrics import health, quality
-from monitor.metrics.drift_time import BUCKET_US, WEEK_OFFSET_US
 from monitor.store import InvalidRecords, LogStore
 from monitor.tabular import log_relation
 from monitor.ui_drift import Baseline, bucket_for, sides
@@ -53,8 +53,8 @@ def over_time(
     return quality.quality_over_time(
         _store,
         log_relation(_store, _model, window, versions),
-        width_us=BUCKET_US[bucket],
-        offset_us=WEEK_OFFSET_US if bucket == "week" else 0,
+        width_us=buckets.WIDTH_US[bucket],
+        offset_us=buckets.offset_us(bucket),
         ranges={f.feature: f.valid_range for f in found.features if f.valid_range},
         known=quality.known_categories(_store, chosen.reference, _model.feature_categories),
     )

@@ -4,10 +4,10 @@ import streamlit as st
 
 from monitor import charts_performance as charts
 from monitor import ui, ui_performance
+from monitor.buckets import Bucket
 from monitor.charts_performance import TITLES, Series, format_value
 from monitor.metrics.baseline import HIGHER_IS_BETTER, deviation
 from monitor.metrics.estimation import ESTIMATED_METRICS
-from monitor.metrics.health import Bucket
 from monitor.metrics.performance import HEADLINE_METRIC, MIN_LABELS
 
 context = ui.current()

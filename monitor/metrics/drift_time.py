@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Literal
 
+from monitor import buckets as time_buckets
 from monitor.metrics.drift import DriftReport, FeatureDrift, compare
 from monitor.metrics.drift_methods import Correction
 from monitor.metrics.drift_profile import (
@@ -17,13 +18,6 @@ from monitor.metrics.drift_profile import (
 from monitor.tabular import Relation, Runner, targets_relation
 
 TimeBucket = Literal["hour", "day", "week"]
-BUCKET_US: Final[dict[TimeBucket, int]] = {
-    "hour": 3_600_000_000,
-    "day": 86_400_000_000,
-    "week": 7 * 86_400_000_000,
-}
-WEEK_OFFSET_US: Final = 4 * 86_400_000_000
-"""Weeks start on Monday (1970-01-05), as the traffic chart's."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +64,8 @@ def drift_over_time(
         runner,
         current,
         ref_profile,
-        width_us=BUCKET_US[bucket],
-        offset_us=WEEK_OFFSET_US if bucket == "week" else 0,
+        width_us=time_buckets.WIDTH_US[bucket],
+        offset_us=time_buckets.offset_us(bucket),
     )
     reports = tuple(
         compare(

@@ -5,21 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
+from monitor import buckets
+from monitor.buckets import Bucket
 from monitor.catalog import Window
 from monitor.store import InvalidRecords, LogStore
-
-Bucket = Literal["minute", "hour", "day", "week"]
-
-BUCKET_MICROSECONDS: dict[Bucket, int] = {
-    "minute": 60_000_000,
-    "hour": 3_600_000_000,
-    "day": 86_400_000_000,
-    "week": 7 * 86_400_000_000,
-}
-_WEEK_OFFSET = 4 * 86_400_000_000
-"""1970-01-01 was a Thursday: weeks start on Monday 1970-01-05 (ISO weeks)."""
 
 
 @dataclass(frozen=True)
@@ -111,8 +102,8 @@ def traffic(
     bucket: Bucket,
     versions: Sequence[str] | None = None,
 ) -> tuple[TrafficBucket, ...]:
-    params = _params(window, model_id, versions) | bucket_params(bucket)
-    width = dt.timedelta(microseconds=BUCKET_MICROSECONDS[bucket])
+    params = _params(window, model_id, versions) | buckets.params(bucket)
+    width = buckets.width(bucket)
     return tuple(
         TrafficBucket(start, width, int(n), int(errors), _latency(latency))
         for start, n, errors, latency in store.fetch("traffic", params)
@@ -162,14 +153,6 @@ def invalid_in_window(
     if model_id is None:
         return sum(i.count for i in chosen)
     return sum(i.by_model.get(model_id, 0) for i in chosen)
-
-
-def bucket_params(bucket: Bucket) -> dict[str, int]:
-    """The $width_us / $offset_us parameters of the bucketed queries."""
-    return {
-        "width_us": BUCKET_MICROSECONDS[bucket],
-        "offset_us": _WEEK_OFFSET if bucket == "week" else 0,
-    }
 
 
 def _latency(values: Sequence[float] | None) -> Latency:

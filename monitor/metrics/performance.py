@@ -20,12 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from monitor.buckets import Bucket
 from monitor.catalog import Window
 from monitor.config import ModelConfig, Settings, Task
 from monitor.metrics import performance_sql as sql
 from monitor.metrics.baseline import HIGHER_IS_BETTER, Baseline, model_baseline
 from monitor.metrics.estimation import Calibrator, reference_calibrator
-from monitor.metrics.health import Bucket
 from monitor.metrics.intervals import CONFIDENCE
 from monitor.metrics.performance_groups import (
     ClassifierSettings,

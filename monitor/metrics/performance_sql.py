@@ -26,20 +26,12 @@ from typing import Final, Literal
 
 import numpy as np
 
+from monitor import buckets
+from monitor.buckets import Bucket
 from monitor.catalog import Window
 from monitor.config import Task
 from monitor.logfiles import VersionSlice
-from monitor.metrics.health import Bucket
 from monitor.sqlutil import quote_identifier
-
-BUCKET_MICROSECONDS: Final[dict[Bucket, int]] = {
-    "minute": 60_000_000,
-    "hour": 3_600_000_000,
-    "day": 86_400_000_000,
-    "week": 7 * 86_400_000_000,
-}
-WEEK_OFFSET_US: Final = 4 * 86_400_000_000
-"""1970-01-01 was a Thursday: weeks start on Monday (ISO weeks), as in monitor/sql/traffic.sql."""
 
 _WINDOW_FILTER: Final = (
     "timestamp BETWEEN $start AND $end AND model_id = $model "
@@ -383,10 +375,7 @@ def window_params(
         "versions": list(versions) if versions else None,
     }
     if bucket is not None:
-        params |= {
-            "width_us": BUCKET_MICROSECONDS[bucket],
-            "offset_us": WEEK_OFFSET_US if bucket == "week" else 0,
-        }
+        params |= buckets.params(bucket)
     return params
 
 

@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from monitor import buckets
+from monitor.buckets import Bucket
 from monitor.catalog import Window
-from monitor.metrics.health import Bucket, bucket_params
 from monitor.store import LogStore
 
 
@@ -44,7 +45,7 @@ def host_series(
         "start": window.start,
         "end": window.end,
         "hosts": list(hosts) if hosts else None,
-    } | bucket_params(bucket)
+    } | buckets.params(bucket)
     return tuple(
         HostBucket(host, start, int(n), *values)
         for host, start, n, *values in store.fetch("system", params)

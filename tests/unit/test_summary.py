@@ -14,9 +14,10 @@ import pyarrow as pa
 import pytest
 
 from monitor import catalog, schema
+from monitor.buckets import Bucket
 from monitor.catalog import Window
 from monitor.config import Settings
-from monitor.metrics.health import Bucket, model_health, traffic
+from monitor.metrics.health import model_health, traffic
 from monitor.store import LogStore
 from monitor.summary import summarize
 from tests.logwriter import prediction, write_jsonl, write_parquet

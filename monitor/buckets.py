@@ -1,0 +1,35 @@
+"""Time buckets shared by every chart and query: fixed widths in UTC on epoch microseconds.
+
+Queries compute a bucket's start as
+``(epoch_us(timestamp) - $offset_us) // $width_us * $width_us + $offset_us``: several
+times faster than date_trunc on TIMESTAMPTZ (ICU calendar arithmetic per row).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final, Literal
+
+Bucket = Literal["minute", "hour", "day", "week"]
+
+WIDTH_US: Final[dict[Bucket, int]] = {
+    "minute": 60_000_000,
+    "hour": 3_600_000_000,
+    "day": 86_400_000_000,
+    "week": 7 * 86_400_000_000,
+}
+WEEK_OFFSET_US: Final = 4 * 86_400_000_000
+"""1970-01-01 was a Thursday: weeks start on Monday 1970-01-05 (ISO weeks)."""
+
+
+def offset_us(bucket: Bucket) -> int:
+    return WEEK_OFFSET_US if bucket == "week" else 0
+
+
+def params(bucket: Bucket) -> dict[str, int]:
+    """The $width_us / $offset_us parameters of the bucketed queries."""
+    return {"width_us": WIDTH_US[bucket], "offset_us": offset_us(bucket)}
+
+
+def width(bucket: Bucket) -> dt.timedelta:
+    return dt.timedelta(microseconds=WIDTH_US[bucket])
