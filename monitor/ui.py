@@ -103,6 +103,21 @@ def invalid_records(_store: LogStore, version: str) -> tuple[InvalidRecords, ...
 _CONTEXT_KEY = "monitor_context"
 
 
+def download_buttons(name: str, csv_text: str, json_text: str) -> None:
+    """ "Download CSV" and "Download JSON" side by side, as `<name>.csv` / `<name>.json`."""
+    left, right = st.columns(2)
+    left.download_button(
+        "Download CSV", csv_text, file_name=f"{name}.csv", mime="text/csv", key=f"{name}_csv"
+    )
+    right.download_button(
+        "Download JSON",
+        json_text,
+        file_name=f"{name}.json",
+        mime="application/json",
+        key=f"{name}_json",
+    )
+
+
 def current() -> PageContext:
     """The context app.py loaded for this run (pages call this).
 

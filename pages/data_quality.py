@@ -98,22 +98,14 @@ st.dataframe(
         "new categories": st.column_config.NumberColumn(format="percent"),
     },
 )
-downloads = st.columns(2)
-downloads[0].download_button(
-    "Download CSV",
+ui.download_buttons(
+    f"quality-{model.id}",
     quality_export.report_csv(report),
-    file_name=f"quality-{model.id}.csv",
-    mime="text/csv",
-)
-downloads[1].download_button(
-    "Download JSON",
     quality_export.report_json(
         report,
         ui_drift.baseline_label(model, filters.window, baseline),
         ui_drift.window_label(model, filters.window),
     ),
-    file_name=f"quality-{model.id}.json",
-    mime="application/json",
 )
 
 left, right = st.columns(2)

@@ -106,22 +106,14 @@ st.dataframe(
         "effect": st.column_config.NumberColumn(format="%.4g"),
     },
 )
-downloads = st.columns(2)
-downloads[0].download_button(
-    "Download CSV",
+ui.download_buttons(
+    f"drift-{model.id}",
     drift_export.report_csv(report),
-    file_name=f"drift-{model.id}.csv",
-    mime="text/csv",
-)
-downloads[1].download_button(
-    "Download JSON",
     drift_export.report_json(
         report,
         ui_drift.baseline_label(model, filters.window, baseline),
         ui_drift.window_label(model, filters.window),
     ),
-    file_name=f"drift-{model.id}.json",
-    mime="application/json",
 )
 
 st.subheader("Distribution: reference vs current")

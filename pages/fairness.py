@@ -205,18 +205,4 @@ st.plotly_chart(charts_fairness.trend_figure(over_time), config={"displayModeBar
 
 document = fairness_export.report_document(report)
 name = f"fairness-{model.id}-{'-'.join(sensitive)}"
-left, right = st.columns(2)
-left.download_button(
-    "Download CSV",
-    fairness_export.report_csv(report),
-    file_name=f"{name}.csv",
-    mime="text/csv",
-    key="fairness_csv",
-)
-right.download_button(
-    "Download JSON",
-    fairness_export.to_json(document),
-    file_name=f"{name}.json",
-    mime="application/json",
-    key="fairness_json",
-)
+ui.download_buttons(name, fairness_export.report_csv(report), fairness_export.to_json(document))
