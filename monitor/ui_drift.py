@@ -24,6 +24,15 @@ CORRECTION_NAMES: dict[str, str] = {
 }
 
 
+def baselines(model: ModelConfig) -> list[Baseline]:
+    """What the current window can be compared with: the reference dataset when the
+    model has one, and always the window just before."""
+    choices: list[Baseline] = ["previous window"]
+    if model.reference is not None:
+        choices.insert(0, "reference dataset")
+    return choices
+
+
 def correction(value: str | None) -> Correction:
     for known in CORRECTIONS:
         if value == known:

@@ -15,10 +15,9 @@ if filters is None:
 store = context.store
 model = context.settings.model(filters.model.model_id)
 threshold = context.settings.thresholds.missing_share
-baselines: list[ui_drift.Baseline] = ["previous window"]
-if model.reference is not None:
-    baselines.insert(0, "reference dataset")
-baseline = st.selectbox("Compare against", baselines, key=f"quality_baseline_{model.id}")
+baseline = st.selectbox(
+    "Compare against", ui_drift.baselines(model), key=f"quality_baseline_{model.id}"
+)
 st.caption(
     f"{model.id}: {filters.window_label.lower()} ({filters.window.start:%Y-%m-%d %H:%M} to "
     f"{filters.window.end:%Y-%m-%d %H:%M} UTC) against "

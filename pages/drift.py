@@ -21,11 +21,10 @@ if filters is None:
 store = context.store
 model = context.settings.model(filters.model.model_id)
 thresholds = context.settings.thresholds
-baselines: list[ui_drift.Baseline] = ["previous window"]
-if model.reference is not None:
-    baselines.insert(0, "reference dataset")
 left, middle, right = st.columns(3)
-baseline = left.selectbox("Compare against", baselines, key=f"drift_baseline_{model.id}")
+baseline = left.selectbox(
+    "Compare against", ui_drift.baselines(model), key=f"drift_baseline_{model.id}"
+)
 method = middle.selectbox(
     "Method",
     ["auto", *METHODS],
