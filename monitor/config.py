@@ -27,6 +27,7 @@ CONFIG_ENV: Final = "MONITOR_CONFIG"
 DATA_DIR_ENV: Final = "MONITOR_DATA_DIR"
 DEFAULT_CONFIG_NAME: Final = "monitor.toml"
 DEFAULT_DATA_DIR: Final = "data"
+DEFAULT_MAX_UPLOAD_MB: Final = 200
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,13 @@ class Settings:
     thresholds: Thresholds = Thresholds()
     source: Path | None = None
     """The file these settings came from, or None for built-in defaults."""
+    alerts: Mapping[str, Any] = field(default_factory=dict)
+    """The `[alerts]` table as written (rules, webhook); `monitor.alert_rules` validates it."""
+    read_only: bool = False
+    """`[dashboard] read_only = true` hides every action button (acknowledge, rollback...)."""
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
+    """`[uploads] max_mb`: the largest dataset file accepted (Streamlit's own limit is
+    server.maxUploadSize in .streamlit/config.toml; the smaller of the two applies)."""
 
     def model(self, model_id: str) -> ModelConfig:
         """The configured model, or defaults for a model seen only in the logs."""
@@ -127,7 +135,9 @@ def parse_settings(
 ) -> Settings:
     """Validate a parsed TOML document into Settings."""
     where = source.name if source is not None else DEFAULT_CONFIG_NAME
-    _reject_unknown(raw, {"data_dir", "models", "thresholds"}, where, "")
+    _reject_unknown(
+        raw, {"data_dir", "models", "thresholds", "alerts", "dashboard", "uploads"}, where, ""
+    )
     data_dir = _resolve(Path(_get(raw, "data_dir", str, where, DEFAULT_DATA_DIR)), base_dir)
     models_raw = raw.get("models", [])
     if not isinstance(models_raw, list):
@@ -144,7 +154,33 @@ def parse_settings(
         models=models,
         thresholds=_parse_thresholds(raw.get("thresholds", {}), where),
         source=source,
+        alerts=_table(raw, "alerts", where),
+        read_only=_parse_read_only(_table(raw, "dashboard", where), where),
+        max_upload_mb=_parse_max_upload(_table(raw, "uploads", where), where),
     )
+
+
+def _table(raw: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: {name} must be a table ([{name}])")
+    return value
+
+
+def _parse_read_only(raw: Mapping[str, Any], where: str) -> bool:
+    _reject_unknown(raw, {"read_only"}, where, "dashboard.")
+    value = raw.get("read_only", False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: dashboard.read_only must be true or false")
+    return value
+
+
+def _parse_max_upload(raw: Mapping[str, Any], where: str) -> int:
+    _reject_unknown(raw, {"max_mb"}, where, "uploads.")
+    value = raw.get("max_mb", DEFAULT_MAX_UPLOAD_MB)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"{where}: uploads.max_mb must be a whole number of megabytes >= 1")
+    return value
 
 
 def _parse_thresholds(raw: Any, where: str) -> Thresholds:
