@@ -21,6 +21,11 @@ navigation = st.navigation(
             st.Page("pages/fairness.py", title="Fairness", icon=":material/balance:"),
             st.Page("pages/system_health.py", title="System health", icon=":material/dns:"),
         ],
+        "Operate": [
+            st.Page("pages/alerts.py", title="Alerts", icon=":material/notifications:"),
+            st.Page("pages/models.py", title="Models", icon=":material/deployed_code:"),
+            st.Page("pages/datasets.py", title="Datasets", icon=":material/upload_file:"),
+        ],
     }
 )
 ui.load_context()

@@ -191,16 +191,10 @@ class StateStore:
         self, *, entity: str | None = None, entity_id: str | None = None, limit: int = 200
     ) -> tuple[AuditEntry, ...]:
         """The newest audit entries first, optionally for one entity (e.g. "alert", "7")."""
-        clauses, params = [], []
-        if entity is not None:
-            clauses.append("entity = ?")
-            params.append(entity)
-        if entity_id is not None:
-            clauses.append("entity_id = ?")
-            params.append(entity_id)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
         rows = self.read(
-            "SELECT * FROM audit" + where + " ORDER BY id DESC LIMIT ?", (*params, int(limit))
+            "SELECT * FROM audit WHERE (:entity IS NULL OR entity = :entity)"
+            " AND (:entity_id IS NULL OR entity_id = :entity_id) ORDER BY id DESC LIMIT :limit",
+            {"entity": entity, "entity_id": entity_id, "limit": int(limit)},
         )
         return tuple(
             AuditEntry(

@@ -20,6 +20,7 @@ from monitor.catalog import ModelInfo, Window
 from monitor.config import Settings, load_settings
 from monitor.errors import MonitorError
 from monitor.metrics import health
+from monitor.state import StateStore
 from monitor.store import InvalidRecords, LogStore
 
 WINDOWS: dict[str, dt.timedelta | None] = {
@@ -46,6 +47,8 @@ class PageContext:
     models: tuple[ModelInfo, ...]
     filters: Filters | None
     demo: bool
+    state: StateStore
+    """Alerts, rollback marks, uploaded datasets and the audit trail (SQLite)."""
 
 
 @st.cache_resource(show_spinner=False)
@@ -58,6 +61,11 @@ def _store(data_dir: str) -> LogStore:
     path = Path(data_dir)
     bootstrap.ensure_demo_data(path)
     return LogStore(path)
+
+
+@st.cache_resource(show_spinner=False)
+def _state(data_dir: str) -> StateStore:
+    return StateStore.for_data_dir(Path(data_dir))
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
@@ -148,7 +156,15 @@ def load_context() -> PageContext:
     store.refresh()
     models = _inventory(store, store.version)
     filters = _sidebar(models)
-    context = PageContext(settings, store, models, filters, bootstrap.is_demo(settings.data_dir))
+    try:
+        state = _state(str(settings.data_dir))
+    except MonitorError as exc:
+        st.error(f"State database problem: {exc}")
+        st.stop()
+        raise  # unreachable; st.stop raises
+    context = PageContext(
+        settings, store, models, filters, bootstrap.is_demo(settings.data_dir), state
+    )
     st.session_state[_CONTEXT_KEY] = context
     return context
 
