@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,14 +88,12 @@ def from_text(text: str | None) -> dt.datetime | None:
 
 
 class StateStore:
-    """One SQLite database; one connection per thread (sqlite3 connections are not
-    shared across threads). Cheap to create; `close()` closes this thread's connection."""
+    """One SQLite database. Each transaction or read opens its own short-lived connection:
+    Streamlit runs every script run on a new thread, so per-thread connections would pile
+    up, and opening a SQLite connection costs well under a millisecond."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
         self._ensure_schema()
 
     @classmethod
@@ -105,17 +102,13 @@ class StateStore:
 
     # -- connections and transactions -------------------------------------------------
 
-    def _connection(self) -> sqlite3.Connection:
-        con: sqlite3.Connection | None = getattr(self._local, "con", None)
-        if con is not None:
-            return con
+    def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             con = sqlite3.connect(
                 self.path,
                 timeout=BUSY_TIMEOUT_MS / 1000,
                 isolation_level=None,  # we issue BEGIN/COMMIT ourselves
-                check_same_thread=False,
             )
             con.row_factory = sqlite3.Row
             con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -124,52 +117,49 @@ class StateStore:
             con.execute("PRAGMA foreign_keys = ON")
         except (sqlite3.Error, OSError) as exc:
             raise StateError(f"cannot open the state database {self.path}: {exc}") from None
-        self._local.con = con
-        with self._lock:
-            self._connections.append(con)
         return con
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: BEGIN IMMEDIATE, COMMIT on success, ROLLBACK on error."""
-        con = self._connection()
+        con = self._connect()
         try:
-            con.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise StateError(
-                f"the state database {self.path} is busy or read-only ({exc}); try again"
-            ) from None
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        else:
+            try:
+                con.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StateError(
+                    f"the state database {self.path} is busy or read-only ({exc}); try again"
+                ) from None
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
             try:
                 con.execute("COMMIT")
             except sqlite3.Error as exc:
                 con.execute("ROLLBACK")
                 raise StateError(f"could not save to {self.path}: {exc}") from None
+        finally:
+            con.close()
 
     def read(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
         """Rows of one read-only query (values always as parameters)."""
+        con = self._connect()
         try:
-            return self._connection().execute(sql, params).fetchall()
+            return con.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:
             raise StateError(f"cannot read the state database {self.path}: {exc}") from None
+        finally:
+            con.close()
 
     def close(self) -> None:
-        with self._lock:
-            connections, self._connections = self._connections, []
-        for con in connections:
-            con.close()
-        self._local = threading.local()
+        """Nothing stays open between calls; kept so callers can treat stores alike."""
 
     # -- schema ------------------------------------------------------------------------
 
     def _ensure_schema(self) -> None:
-        con = self._connection()
-        version = con.execute("PRAGMA user_version").fetchone()[0]
+        version = self.read("PRAGMA user_version")[0][0]
         if version == SCHEMA_VERSION:
             return
         if version > SCHEMA_VERSION:
