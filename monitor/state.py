@@ -36,6 +36,9 @@ BUSY_TIMEOUT_MS: Final = 15_000
 SCHEMA_FILES: Final = ("audit.sql", "alerts.sql", "registry.sql", "datasets.sql")
 """DDL applied, in order, for schema version 1 (each file: CREATE ... IF NOT EXISTS)."""
 SCHEMA_VERSION: Final = 1
+# PRAGMAs take no parameters; these are built from the integer constants above.
+_BUSY_TIMEOUT_PRAGMA: Final = "PRAGMA busy_timeout = " + str(int(BUSY_TIMEOUT_MS))
+_USER_VERSION_PRAGMA: Final = "PRAGMA user_version = " + str(int(SCHEMA_VERSION))
 
 
 class StateError(MonitorError):
@@ -111,7 +114,7 @@ class StateStore:
                 isolation_level=None,  # we issue BEGIN/COMMIT ourselves
             )
             con.row_factory = sqlite3.Row
-            con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            con.execute(_BUSY_TIMEOUT_PRAGMA)
             con.execute("PRAGMA journal_mode = WAL")
             con.execute("PRAGMA synchronous = FULL")
             con.execute("PRAGMA foreign_keys = ON")
@@ -173,7 +176,7 @@ class StateStore:
                 for name in SCHEMA_FILES:
                     for statement in _statements(name):
                         tx.execute(statement)
-                tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                tx.execute(_USER_VERSION_PRAGMA)
 
     # -- audit -------------------------------------------------------------------------
 
