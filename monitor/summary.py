@@ -4,12 +4,16 @@ against its baseline, and drift and fairness status in a window."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from monitor import catalog, executive
+from monitor.alert_rules import SEVERITIES, Severity
+from monitor.alerts import active_counts
 from monitor.catalog import Window
 from monitor.config import Settings
 from monitor.errors import InputError
+from monitor.state import STATE_FILE_NAME, StateStore
 from monitor.store import LogStore
 
 
@@ -20,9 +24,13 @@ def summarize(
     model_id: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    state: StateStore | None = None,
 ) -> dict[str, Any]:
     """A JSON-ready summary. Without --since/--until each model's window is the day
-    ending at its newest prediction (old logs still show something)."""
+    ending at its newest prediction (old logs still show something). `active_alerts`
+    counts, per severity, the model's alerts that need someone now (see
+    `monitor.alerts.active_counts`), from `state` or else the data directory's state
+    store (all 0 when there is none yet: a summary never creates one)."""
     models = catalog.inventory(store)
     if model_id is not None:
         models = tuple(m for m in models if m.model_id == model_id)
@@ -30,13 +38,13 @@ def summarize(
             raise InputError(f"no predictions logged for model {model_id!r}")
     if since is not None and until is not None and since > until:
         raise InputError("--since is after --until")
+    alerts = _active_alerts(settings, state, [m.model_id for m in models])
     entries = []
     for model in models:
         end = until or model.last_seen
         start = since or end - catalog.DEFAULT_SPAN
-        entries.append(
-            _entry(executive.model_status(store, settings, model.model_id, Window(start, end)))
-        )
+        status = executive.model_status(store, settings, model.model_id, Window(start, end))
+        entries.append(_entry(status, alerts.get(model.model_id, {})))
     invalid = store.invalid_records()
     return {
         "models": entries,
@@ -55,7 +63,22 @@ def summarize(
     }
 
 
-def _entry(status: executive.ModelStatus) -> dict[str, Any]:
+def _active_alerts(
+    settings: Settings, state: StateStore | None, model_ids: Iterable[str]
+) -> dict[str, Mapping[Severity, int]]:
+    own = None
+    if state is None:
+        if not (settings.data_dir / STATE_FILE_NAME).is_file():
+            return {}
+        state = own = StateStore.for_data_dir(settings.data_dir)
+    try:
+        return {m: active_counts(state, model_id=m) for m in model_ids}
+    finally:
+        if own is not None:
+            own.close()
+
+
+def _entry(status: executive.ModelStatus, alerts: Mapping[Severity, int]) -> dict[str, Any]:
     health, found = status.health, status.headline
     return {
         "model_id": health.model_id,
@@ -78,5 +101,5 @@ def _entry(status: executive.ModelStatus) -> dict[str, Any]:
         "drift_share": status.drift_share,
         "drift_summary": status.drift.summary,
         "fairness_status": status.fairness.state,
-        "active_alerts": None,  # alerting is not part of this release yet
+        "active_alerts": {s: alerts.get(s, 0) for s in SEVERITIES},
     }

@@ -8,20 +8,24 @@ new log files invalidate them and raw rows are never cached.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from monitor import bootstrap, catalog, executive, ui_performance
+from monitor import bootstrap, catalog, datasets, executive, ui_performance
 from monitor.buckets import Bucket
 from monitor.catalog import ModelInfo, Window
 from monitor.config import Settings, load_settings
+from monitor.datasets import Dataset
 from monitor.errors import MonitorError
 from monitor.metrics import health
 from monitor.state import StateStore
 from monitor.store import InvalidRecords, LogStore
+from monitor.tabular import FileDatabase
 
 WINDOWS: dict[str, dt.timedelta | None] = {
     "Last 24 hours": dt.timedelta(days=1),
@@ -40,6 +44,24 @@ class Filters:
     window_label: str
 
 
+SourceKind = Literal["logs", "uploads"]
+SOURCES: dict[SourceKind, str] = {"logs": "Model logs", "uploads": "Uploaded datasets"}
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """What the Drift, Data quality and Fairness pages analyse: the model logs chosen by
+    the filters, or an uploaded (reference, current) pair (None: none registered yet)."""
+
+    kind: SourceKind = "logs"
+    reference: Dataset | None = None
+    current: Dataset | None = None
+
+    @property
+    def uploads(self) -> bool:
+        return self.kind == "uploads"
+
+
 @dataclass(frozen=True)
 class PageContext:
     settings: Settings
@@ -49,6 +71,8 @@ class PageContext:
     demo: bool
     state: StateStore
     """Alerts, rollback marks, uploaded datasets and the audit trail (SQLite)."""
+    source: DataSource = DataSource()
+    """The sidebar's data source (Drift, Data quality and Fairness)."""
 
 
 @st.cache_resource(show_spinner=False)
@@ -66,6 +90,12 @@ def _store(data_dir: str) -> LogStore:
 @st.cache_resource(show_spinner=False)
 def _state(data_dir: str) -> StateStore:
     return StateStore.for_data_dir(Path(data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def upload_runner() -> FileDatabase:
+    """The DuckDB connection that reads uploaded datasets (their stored Parquet files)."""
+    return FileDatabase()
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
@@ -158,12 +188,13 @@ def load_context() -> PageContext:
     filters = _sidebar(models)
     try:
         state = _state(str(settings.data_dir))
+        source = _source_sidebar(state)
     except MonitorError as exc:
         st.error(f"State database problem: {exc}")
         st.stop()
         raise  # unreachable; st.stop raises
     context = PageContext(
-        settings, store, models, filters, bootstrap.is_demo(settings.data_dir), state
+        settings, store, models, filters, bootstrap.is_demo(settings.data_dir), state, source
     )
     st.session_state[_CONTEXT_KEY] = context
     return context
@@ -200,3 +231,80 @@ def _sidebar(models: tuple[ModelInfo, ...]) -> Filters | None:
         "(ends at the newest prediction)"
     )
     return Filters(model, tuple(versions), window, label)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+
+
+def escape_markdown(text: str) -> str:
+    """User or file text made literal inside Streamlit markdown (captions, info boxes):
+    every markdown, HTML, LaTeX ($) and directive (:red[...]) character backslash-escaped,
+    line breaks flattened."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _role_first(found: tuple[Dataset, ...], role: str) -> list[Dataset]:
+    """Datasets of `role`, then the others, each newest first as listed (any dataset can
+    be either side; the default is the newest of the matching role)."""
+    return [d for d in found if d.role == role] + [d for d in found if d.role != role]
+
+
+def _source_sidebar(state: StateStore) -> DataSource:
+    """The "Data source" switch; kept per session by its widget keys (app.py renders it on
+    every page)."""
+    sidebar = st.sidebar
+    kind: SourceKind = sidebar.radio(
+        "Data source",
+        list(SOURCES),
+        format_func=SOURCES.__getitem__,
+        key="source_kind",
+        help="What the Drift, Data quality and Fairness pages analyse: the model's logs "
+        "(filters above) or a reference/current pair uploaded on the Datasets page.",
+    )
+    if kind != "uploads":
+        return DataSource()
+    found = datasets.list_datasets(state)
+    if not found:
+        sidebar.info(
+            "No uploaded datasets yet: add a reference and a current dataset on the Datasets page."
+        )
+        return DataSource("uploads")
+    chosen: dict[str, Dataset] = {}
+    for role, title in (("reference", "Reference dataset"), ("current", "Current dataset")):
+        options = _role_first(found, role)
+        by_name = {d.name: d for d in options}
+        shown = {d.name: f"{d.name} ({d.role}, {d.rows:,} rows)" for d in options}
+        name = sidebar.selectbox(
+            title, list(by_name), key=f"source_{role}", format_func=shown.__getitem__
+        )
+        chosen[role] = by_name[name]
+    return DataSource("uploads", chosen["reference"], chosen["current"])
+
+
+def uploaded_pair(source: DataSource) -> tuple[Dataset, Dataset]:
+    """The (reference, current) pair of an uploads source; stops the page with a message
+    and a link to the Datasets page when none is registered yet."""
+    if source.reference is None or source.current is None:
+        st.info(
+            "The data source is *Uploaded datasets*, but none is registered yet: upload a "
+            "reference and a current dataset (for Fairness, with label, prediction and "
+            "sensitive columns) on the Datasets page, or switch the data source in the "
+            "sidebar back to *Model logs*."
+        )
+        st.page_link("pages/datasets.py", label="Open the Datasets page")
+        st.stop()
+    assert source.reference is not None and source.current is not None
+    return source.reference, source.current
+
+
+def source_caption(source: DataSource) -> str:
+    """Which uploaded pair a page analyses, in escaped markdown."""
+    if source.reference is None or source.current is None:
+        return "Uploaded datasets: none registered yet."
+    parts = []
+    for title, found in (("reference", source.reference), ("current", source.current)):
+        parts.append(
+            f"{title} **{escape_markdown(found.name)}** ({found.rows:,} rows, from "
+            f"{escape_markdown(found.source_name)})"
+        )
+    return "Uploaded datasets: " + " against ".join(reversed(parts)) + "."

@@ -1,8 +1,24 @@
-"""Alerts: under construction in this change (replaced before it lands)."""
+"""Alerts: the inbox of rule alerts, acknowledge and silence them, and the audit trail."""
 
 import streamlit as st
 
-from monitor import ui
+from monitor import ui, ui_actor, ui_alerts
 
 context = ui.current()
 st.title("Alerts")
+actor = ui_actor.actor(context.settings)
+ui_alerts.check_controls(context)
+ui_alerts.show_flash()
+
+model_id = ui_alerts.scope(context)
+found = ui_alerts.inbox(context.state, model_id)
+view = ui_alerts.pick_view(found)
+ui_alerts.action_hint(context, actor)
+ui_alerts.alert_cards(context, found[view], view, actor)
+
+st.subheader("Audit history")
+st.caption(
+    f"The newest {ui_alerts.AUDIT_ROWS} actions on alerts and silences, by people and by "
+    "rule checks; unverified names were typed, not signed in."
+)
+ui_alerts.audit_history(context.state)

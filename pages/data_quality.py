@@ -7,28 +7,16 @@ from monitor.errors import MonitorError
 
 context = ui.current()
 st.title("Data quality")
-filters = context.filters
-if filters is None:
-    st.warning(f"No predictions found under {context.settings.data_dir}.")
-    st.stop()
-
-store = context.store
-model = context.settings.model(filters.model.model_id)
 threshold = context.settings.thresholds.missing_share
-baseline = st.selectbox(
-    "Compare against", ui_drift.baselines(model), key=f"quality_baseline_{model.id}"
-)
+scope = ui_drift.choose_scope(context, st.container(), "quality")
 st.caption(
-    f"{model.id}: {filters.window_label.lower()} ({filters.window.start:%Y-%m-%d %H:%M} to "
-    f"{filters.window.end:%Y-%m-%d %H:%M} UTC) against "
-    f"{ui_drift.baseline_label(model, filters.window, baseline)}. Valid ranges and known "
-    "categories come from monitor.toml, else from the reference."
+    ui_drift.describe(scope) + " Valid ranges and known categories come from monitor.toml, "
+    "else from the reference."
 )
-key = (store, store.version, model, model.id, filters.window, filters.versions)
 try:
-    report = ui_quality.report(*key, baseline)
+    report = ui_quality.report(scope)
 except MonitorError as exc:
-    st.error(str(exc))
+    st.error(ui.escape_markdown(str(exc)))
     st.stop()
 
 schema_issues = (
@@ -53,23 +41,26 @@ tiles[4].metric(
 )
 
 st.subheader("Over time")
-metric = charts_quality.over_time_kind(
-    st.radio(
-        "Share",
-        list(charts_quality.OVER_TIME),
-        horizontal=True,
-        key="quality_over_time",
-        format_func=lambda m: charts_quality.OVER_TIME[m],
+over_time = ui_quality.over_time(scope)
+if over_time is None:
+    st.caption(ui_drift.NO_TIME)
+else:
+    metric = charts_quality.over_time_kind(
+        st.radio(
+            "Share",
+            list(charts_quality.OVER_TIME),
+            horizontal=True,
+            key="quality_over_time",
+            format_func=lambda m: charts_quality.OVER_TIME[m],
+        )
     )
-)
-over_time = ui_quality.over_time(*key, baseline)
-if over_time.starts:
-    st.plotly_chart(
-        charts_quality.over_time_figure(
-            over_time, metric, threshold if metric == "missing" else None
-        ),
-        config={"displayModeBar": False},
-    )
+    if over_time.starts:
+        st.plotly_chart(
+            charts_quality.over_time_figure(
+                over_time, metric, threshold if metric == "missing" else None
+            ),
+            config={"displayModeBar": False},
+        )
 
 st.subheader("Per feature")
 st.dataframe(
@@ -97,14 +88,11 @@ st.dataframe(
         "new categories": st.column_config.NumberColumn(format="percent"),
     },
 )
+stem, reference_label, current_label = ui_drift.export_labels(scope)
 ui.download_buttons(
-    f"quality-{model.id}",
+    f"quality-{stem}",
     quality_export.report_csv(report),
-    quality_export.report_json(
-        report,
-        ui_drift.baseline_label(model, filters.window, baseline),
-        ui_drift.window_label(model, filters.window),
-    ),
+    quality_export.report_json(report, reference_label, current_label),
 )
 
 left, right = st.columns(2)
@@ -148,16 +136,18 @@ if schema_issues:
     )
 else:
     st.caption("Same columns and types as the reference.")
-invalid = ui_quality.invalid_files(store, store.version, filters.window)
-if invalid:
+invalid = ui_quality.invalid_files(scope)
+if invalid is None:
+    st.caption(ui_quality.NO_LOG_FILES)
+elif invalid:
     with st.expander(f"Log files with invalid records: {sum(i.count for i in invalid):,}"):
         st.dataframe(
             [
                 {
-                    "file": str(i.path.relative_to(store.data_dir)),
+                    "file": str(i.path.relative_to(context.store.data_dir)),
                     "kind": i.kind,
                     "invalid records": i.count,
-                    f"of {model.id}": i.by_model.get(model.id, 0),
+                    f"of {stem}": i.by_model.get(stem, 0),
                     "problem": i.unreadable or "unreadable lines skipped",
                 }
                 for i in invalid
@@ -166,7 +156,7 @@ if invalid:
         )
 
 st.subheader("Feature correlations")
-found = ui_quality.correlations(*key, baseline)
+found = ui_quality.correlations(scope)
 if len(found.features) >= 2:
     left, right = st.columns(2)
     left.plotly_chart(

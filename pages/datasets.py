@@ -1,8 +1,17 @@
-"""Datasets: under construction in this change (replaced before it lands)."""
+"""Datasets: upload a reference and a current dataset, check and save them; rename, delete."""
 
 import streamlit as st
 
-from monitor import ui
+from monitor import ui, ui_actor, ui_datasets
 
 context = ui.current()
 st.title("Datasets")
+st.caption(
+    "Upload a reference (e.g. training) and a current (e.g. production) dataset as CSV, "
+    "Parquet or JSON Lines. They are validated, stored as Parquet and can then be analysed "
+    "on the Drift, Data quality and Fairness pages: choose *Uploaded datasets* as the data "
+    "source in the sidebar. See docs/datasets.md."
+)
+actor = ui_actor.actor(context.settings)
+ui_datasets.render_upload(context, actor)
+ui_datasets.render_list(context, actor)

@@ -13,18 +13,9 @@ st.caption(
     "across features) and at least a minimum effect size; the dataset drifts when the "
     "share of drifted features reaches the threshold. See docs/drift.md."
 )
-filters = context.filters
-if filters is None:
-    st.warning(f"No predictions found under {context.settings.data_dir}.")
-    st.stop()
-
-store = context.store
-model = context.settings.model(filters.model.model_id)
 thresholds = context.settings.thresholds
 left, middle, right = st.columns(3)
-baseline = left.selectbox(
-    "Compare against", ui_drift.baselines(model), key=f"drift_baseline_{model.id}"
-)
+scope = ui_drift.choose_scope(context, left, "drift")
 method = middle.selectbox(
     "Method",
     ["auto", *METHODS],
@@ -40,19 +31,14 @@ correction = ui_drift.correction(
         format_func=lambda c: ui_drift.CORRECTION_NAMES[c],
     )
 )
-key = (store, store.version, model, model.id, filters.window, filters.versions, baseline)
-st.caption(
-    f"{model.id}: {filters.window_label.lower()} ({filters.window.start:%Y-%m-%d %H:%M} to "
-    f"{filters.window.end:%Y-%m-%d %H:%M} UTC) against "
-    f"{ui_drift.baseline_label(model, filters.window, baseline)}."
-)
+st.caption(ui_drift.describe(scope))
 try:
-    report = ui_drift.report(*key, method, correction, thresholds)
+    report = ui_drift.report(scope, method, correction, thresholds)
+    targets = ui_drift.targets(scope, method)
 except MonitorError as exc:
-    st.error(str(exc))
+    st.error(ui.escape_markdown(str(exc)))
     st.stop()
 
-targets = ui_drift.targets(*key, method)
 tiles = st.columns(5)
 tiles[0].metric("Dataset drift", "yes" if report.dataset_drift else "no")
 share = "n/a" if report.share_drifted is None else f"{report.share_drifted:.0%}"
@@ -105,41 +91,41 @@ st.dataframe(
         "effect": st.column_config.NumberColumn(format="%.4g"),
     },
 )
+stem, reference_label, current_label = ui_drift.export_labels(scope)
 ui.download_buttons(
-    f"drift-{model.id}",
+    f"drift-{stem}",
     drift_export.report_csv(report),
-    drift_export.report_json(
-        report,
-        ui_drift.baseline_label(model, filters.window, baseline),
-        ui_drift.window_label(model, filters.window),
-    ),
+    drift_export.report_json(report, reference_label, current_label),
 )
 
 st.subheader("Distribution: reference vs current")
 ranked = [f.feature for f in sorted(report.features, key=lambda f: not f.drifted) if f.kind]
 if ranked:
-    feature = st.selectbox("Feature", ranked, key=f"drift_feature_{model.id}")
-    shown = ui_drift.distribution(*key, feature)
+    feature = st.selectbox("Feature", ranked, key=f"drift_feature_{stem}")
+    shown = ui_drift.distribution(scope, feature)
     if shown is None:
-        st.info(f"{feature} has no values to compare on one side.")
+        st.info(f"{ui.escape_markdown(feature)} has no values to compare on one side.")
     else:
         st.plotly_chart(charts_drift.distribution_figure(shown), config={"displayModeBar": False})
         if shown.sampled:
             st.caption("Numeric shares from a seeded sample of 50,000 rows per side.")
 
 st.subheader("Drift over time")
-value = charts_drift.heat_value(
-    st.radio(
-        "Heatmap value",
-        list(charts_drift.HEAT_VALUES),
-        horizontal=True,
-        key="drift_heat_value",
-        format_func=lambda v: charts_drift.HEAT_VALUES[v],
+timeline = ui_drift.timeline(scope, method, correction, thresholds)
+if timeline is None:
+    st.caption(ui_drift.NO_TIME)
+else:
+    value = charts_drift.heat_value(
+        st.radio(
+            "Heatmap value",
+            list(charts_drift.HEAT_VALUES),
+            horizontal=True,
+            key="drift_heat_value",
+            format_func=lambda v: charts_drift.HEAT_VALUES[v],
+        )
     )
-)
-timeline = ui_drift.timeline(*key, method, correction, thresholds)
-if timeline.starts:
-    st.plotly_chart(charts_drift.heatmap(timeline, value), config={"displayModeBar": False})
+    if timeline.starts:
+        st.plotly_chart(charts_drift.heatmap(timeline, value), config={"displayModeBar": False})
 
 st.subheader("Prediction and label drift")
 st.dataframe(
@@ -160,7 +146,7 @@ st.dataframe(
 )
 
 st.subheader("Multivariate drift")
-domain = ui_drift.domain(*key)
+domain = ui_drift.domain(scope)
 if domain.auc is None:
     st.info(f"Domain classifier: {domain.status}.")
 else:

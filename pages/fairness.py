@@ -6,7 +6,7 @@ from monitor import charts_fairness, fairness_export, ui, ui_fairness
 from monitor.errors import MonitorError
 from monitor.metrics.fairness import DEFAULT_MIN_CLASS_COUNT, DEFAULT_MIN_GROUP_SIZE
 from monitor.metrics.fairness_input import group_label
-from monitor.metrics.fairness_rates import DEFAULT_METRIC, TITLES, Task, metrics_for
+from monitor.metrics.fairness_rates import DEFAULT_METRIC, TITLES, metrics_for
 
 context = ui.current()
 st.title("Fairness")
@@ -17,31 +17,19 @@ st.caption(
     "verdict. Groups too small to judge are shown in grey and left out of verdicts."
 )
 
-filters = context.filters
-if filters is None:
-    st.warning(f"No predictions found under {context.settings.data_dir}.")
-    st.stop()
-
-store = context.store
-model = context.settings.model(filters.model.model_id)
-if model.task == "multiclass":
-    st.info(f"{model.id} is a multiclass model: fairness supports binary and regression models.")
-    st.stop()
-
-choices = ui_fairness.feature_choices(store, store.version, model.id)
-keys = [key for key, _ in choices]
-configured = [f for f in model.sensitive_features if f in keys]
-options = configured + [k for k in keys if k not in configured]
+source = ui_fairness.choose_source(context)
+key = ui_fairness.source_key(source)
+options, configured = ui_fairness.sensitive_choices(source)
 left, middle, right, last = st.columns([3, 2, 2, 2])
 sensitive = left.multiselect(
     "Sensitive feature(s)",
     options,
     default=configured[:1],
-    key=f"fairness_sensitive_{model.id}",
+    key=f"fairness_sensitive_{key}",
     help="Several features give intersectional groups. Configured: "
-    + (", ".join(model.sensitive_features) or "none"),
+    + (", ".join(configured) or "none"),
 )
-task: Task = "regression" if model.task == "regression" else "binary"
+task = ui_fairness.source_task(source)
 metric: str = middle.selectbox(
     "Metric",
     metrics_for(task),
@@ -85,19 +73,13 @@ with st.expander("Options: minimum group size, bootstrap"):
     )
 
 if not sensitive:
-    st.info("Choose a sensitive feature (the model's config lists none, or none is logged).")
+    st.info("Choose a sensitive feature (none is configured for this model or dataset).")
     st.stop()
 
 try:
-    data = ui_fairness.log_table(
-        store, store.version, model, filters.window, filters.versions, tuple(sensitive)
-    )
+    data = ui_fairness.table(source, tuple(sensitive))
     if data.total_rows == 0:
-        st.info(
-            f"No labeled predictions of {model.id} in this window "
-            f"({data.unlabeled_rows:,} without a label yet). Labels arrive after predictions: "
-            "choose a longer time window in the sidebar."
-        )
+        st.info(ui_fairness.no_rows_message(source, data))
         st.stop()
     labels = [group_label(k) for k in sorted(set(data.groups))]
     rules = {"largest": "Largest group", "best": "Best group", "overall": "Overall"}
@@ -105,7 +87,7 @@ try:
         "Reference group",
         [*rules, *labels],
         format_func=lambda r: rules.get(r, r),
-        key=f"fairness_reference_{model.id}_{'|'.join(sensitive)}",
+        key=f"fairness_reference_{key}_{'|'.join(sensitive)}",
         help="Disparity = a group's metric / the reference's. Best: the highest value "
         "(the lowest for error rates).",
     )
@@ -120,20 +102,23 @@ try:
         seed=0,
     )
 except MonitorError as exc:
-    st.error(str(exc))
+    st.error(ui.escape_markdown(str(exc)))
     st.stop()
 
 summary = report.summary
 reference_name = (
     group_label(report.reference_group) if report.reference_group is not None else "overall"
 )
+unlabeled = getattr(data, "unlabeled_rows", 0)
+noun = ui_fairness.rows_noun(source)
 st.markdown(
-    f"**{report.rows:,} labeled predictions** in {len(report.groups)} groups "
-    f"({summary.judged_groups} large enough to judge); reference: **{reference_name}**"
-    + (f"; {data.unlabeled_rows:,} predictions have no label yet" if data.unlabeled_rows else "")
+    f"**{report.rows:,} labeled {noun}** in {len(report.groups)} groups "
+    f"({summary.judged_groups} large enough to judge); reference: "
+    f"**{ui.escape_markdown(reference_name)}**"
+    + (f"; {unlabeled:,} {noun} have no label yet" if unlabeled else "")
 )
 for note in report.notes:
-    st.caption(note)
+    st.caption(ui.escape_markdown(note))
 
 tiles = st.columns(6)
 tile_values = (
@@ -178,31 +163,16 @@ st.dataframe(
     },
 )
 
-trends = {
-    bucket: ui_fairness.log_trend(
-        store,
-        store.version,
-        model,
-        filters.window,
-        filters.versions,
-        tuple(sensitive),
-        bucket,
-        metric=metric,
-        reference=report.reference,
-        reference_group=report.reference_group,
-        tau=tau,
-        min_group_size=min_group_size,
-        min_class_count=min_class_count,
-    )
-    for bucket in (None, ui_fairness.bucket_for(filters.window))
-}
-by_version, over_time = trends.values()
-bucket = ui_fairness.bucket_for(filters.window)
-st.markdown(f"**Ratio to the reference by model version** ({filters.window_label.lower()})")
-st.plotly_chart(charts_fairness.versions_figure(by_version), config={"displayModeBar": False})
-st.markdown(f"**Ratio to the reference per {bucket}** (dash: version; hollow: too small)")
-st.plotly_chart(charts_fairness.trend_figure(over_time), config={"displayModeBar": False})
+ui_fairness.render_trends(
+    source,
+    tuple(sensitive),
+    report,
+    metric=metric,
+    tau=tau,
+    min_group_size=min_group_size,
+    min_class_count=min_class_count,
+)
 
 document = fairness_export.report_document(report)
-name = f"fairness-{model.id}-{'-'.join(sensitive)}"
+name = f"fairness-{key}-{'-'.join(sensitive)}"
 ui.download_buttons(name, fairness_export.report_csv(report), fairness_export.to_json(document))

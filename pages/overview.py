@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from monitor import charts, ui
+from monitor import charts, ui, ui_alerts
 from monitor.executive import LABELS, SYMBOLS
 from monitor.metrics.health import in_window
 from monitor.ui_health import bucket_for
@@ -16,6 +16,8 @@ if context.demo:
         "monitor your models.",
         icon=":material/science:",
     )
+
+alerts_checked = ui_alerts.overview_block(context.state)
 
 filters = context.filters
 if filters is None:
@@ -39,6 +41,8 @@ for other in context.models:
     trend = ui.traffic(store, store.version, other.model_id, window, bucket_for(window), ())
     with st.container(border=True):
         st.markdown(f"**{other.model_id}**")
+        if alerts_checked:
+            ui_alerts.model_alerts_caption(context.state, other.model_id)
         cells = st.columns(6)
         found = status.headline
         if found is not None and found.value is not None:

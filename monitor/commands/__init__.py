@@ -8,6 +8,32 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from monitor.commands import compact, demo, drift, fairness, performance, quality, summary
+from monitor.commands import (
+    alerts,
+    check,
+    compact,
+    datasets,
+    demo,
+    drift,
+    fairness,
+    models,
+    performance,
+    quality,
+    rollback,
+    summary,
+)
 
-COMMANDS: tuple[ModuleType, ...] = (demo, summary, compact, fairness, drift, performance, quality)
+COMMANDS: tuple[ModuleType, ...] = (
+    demo,
+    summary,
+    compact,
+    fairness,
+    drift,
+    performance,
+    quality,
+    models,
+    rollback,
+    check,
+    alerts,
+    datasets,
+)

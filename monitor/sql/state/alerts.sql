@@ -1,16 +1,19 @@
--- Alert episodes: one row per (fingerprint, episode), at most one open (not resolved)
--- episode per fingerprint.
+-- Alert episodes (monitor.alerts): one row per (fingerprint, episode), at most one open
+-- (not resolved) episode per fingerprint. Times are ISO 8601 UTC text (they sort as time).
 CREATE TABLE IF NOT EXISTS alerts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     fingerprint TEXT NOT NULL,
     episode INTEGER NOT NULL,
     rule_id TEXT NOT NULL,
     severity TEXT NOT NULL,
+    model_id TEXT,
     labels TEXT NOT NULL,
-    state TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'firing', 'resolved', 'nodata')),
     value REAL,
-    threshold REAL,
-    summary TEXT,
+    threshold REAL NOT NULL,
+    comparator TEXT NOT NULL,
+    page TEXT NOT NULL,
+    summary TEXT NOT NULL,
     pending_since TEXT,
     started_at TEXT,
     resolved_at TEXT,
@@ -24,7 +27,10 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE UNIQUE INDEX IF NOT EXISTS alerts_one_open_episode
     ON alerts (fingerprint) WHERE state <> 'resolved';
 CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state);
+CREATE INDEX IF NOT EXISTS alerts_model ON alerts (model_id);
 
+-- A silence stops notifications and the `monitor check` gate for one fingerprint until
+-- `until`; `expired_at` is set when it is lifted early or replaced by a newer silence.
 CREATE TABLE IF NOT EXISTS silences (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     fingerprint TEXT NOT NULL,
@@ -37,7 +43,8 @@ CREATE TABLE IF NOT EXISTS silences (
 );
 CREATE INDEX IF NOT EXISTS silences_fingerprint ON silences (fingerprint);
 
--- Webhook deliveries: every attempt's outcome is kept; failures are not fatal.
+-- Webhook deliveries: every delivery's outcome is kept; failures are not fatal.
+-- `url` is stored without its path and query (they often hold a secret token).
 CREATE TABLE IF NOT EXISTS notifications (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     alert_id INTEGER NOT NULL REFERENCES alerts (id),
@@ -49,3 +56,4 @@ CREATE TABLE IF NOT EXISTS notifications (
     error TEXT,
     at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS notifications_alert ON notifications (alert_id);

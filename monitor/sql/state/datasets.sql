@@ -1,8 +1,9 @@
--- Uploaded datasets, stored as Parquet under <data_dir>/uploads/.
+-- Uploaded datasets, stored as Parquet under <data_dir>/uploads/ (monitor/datasets.py).
+-- path is relative to the data directory; columns, column_roles and details are JSON.
 CREATE TABLE IF NOT EXISTS datasets (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL UNIQUE,
-    role TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('reference', 'current')),
     path TEXT NOT NULL,
     source_name TEXT NOT NULL,
     sha256 TEXT NOT NULL,

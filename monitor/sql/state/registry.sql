@@ -1,4 +1,7 @@
--- Aliases (e.g. champion) per model, notes per version, rollback marks.
+-- Aliases (e.g. champion) per model, notes per version, rollback marks (monitor.registry).
+-- A rollback mark is `requested` until someone applies or cancels it; at most one
+-- requested mark per model (the partial unique index enforces it under concurrency).
+-- alert_ids: JSON array of alert ids; evidence: JSON snapshot of the comparison.
 CREATE TABLE IF NOT EXISTS model_aliases (
     model_id TEXT NOT NULL,
     alias TEXT NOT NULL,
@@ -28,9 +31,11 @@ CREATE TABLE IF NOT EXISTS rollbacks (
     requested_by TEXT NOT NULL,
     requested_verified INTEGER NOT NULL,
     requested_at TEXT NOT NULL,
-    status TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('requested', 'applied', 'cancelled')),
     closed_by TEXT,
-    closed_at TEXT
+    closed_verified INTEGER,
+    closed_at TEXT,
+    close_note TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS rollbacks_one_open_per_model
     ON rollbacks (model_id) WHERE status = 'requested';

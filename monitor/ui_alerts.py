@@ -1,0 +1,658 @@
+"""Streamlit helpers for the Alerts page and the Overview's active-alert counts.
+
+The alert state lives in SQLite (`monitor.alerts` over `monitor.state`). Reads are
+cached until the audit trail gains a row (every transition, acknowledgement and silence
+adds one, from this dashboard or from `monitor check`), at most 30 s. Actions run in
+widget callbacks, before the page is drawn again, so the inbox is read after the change;
+their outcome is shown once at the top of the page. Every widget is keyed by the alert's
+id, so the buttons of many alerts never clash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import streamlit as st
+
+from monitor import alerts, ui_actor
+from monitor.alert_rules import SEVERITIES, Severity, alerts_config
+from monitor.alerts import Alert, StateFilter
+from monitor.config import Settings
+from monitor.errors import MonitorError
+from monitor.state import Actor, AuditEntry, StateStore, utc_now
+from monitor.ui import PageContext
+
+View = Literal["firing", "pending", "nodata", "acknowledged", "silenced", "resolved"]
+VIEWS: Final[tuple[View, ...]] = (
+    "firing",
+    "pending",
+    "nodata",
+    "acknowledged",
+    "silenced",
+    "resolved",
+)
+VIEW_LABELS: Final[dict[View, str]] = {
+    "firing": "Firing",
+    "pending": "Pending",
+    "nodata": "No data",
+    "acknowledged": "Acknowledged",
+    "silenced": "Silenced",
+    "resolved": "Resolved",
+}
+SEVERITY_ORDER: Final[tuple[Severity, ...]] = tuple(reversed(SEVERITIES))
+"""Most severe first."""
+SEVERITY_ICONS: Final[dict[Severity, str]] = {
+    "critical": ":material/error:",
+    "warning": ":material/warning:",
+    "info": ":material/info:",
+}
+_SEVERITY_COLOURS: Final[dict[Severity, str]] = {
+    "critical": "red",
+    "warning": "orange",
+    "info": "blue",
+}
+PAGE_TITLES: Final[dict[str, str]] = {
+    "overview": "Overview",
+    "performance": "Performance",
+    "data_quality": "Data quality",
+    "drift": "Drift",
+    "fairness": "Fairness",
+    "system_health": "System health",
+    "models": "Models",
+    "datasets": "Datasets",
+}
+"""Pages an alert may point at (those in app.py's navigation)."""
+SILENCE_PRESETS: Final[dict[str, dt.timedelta | None]] = {
+    "1 hour": dt.timedelta(hours=1),
+    "4 hours": dt.timedelta(hours=4),
+    "24 hours": dt.timedelta(hours=24),
+    "7 days": dt.timedelta(days=7),
+    "Until the date below": None,
+}
+AUDIT_ENTITIES: Final = ("alert", "fingerprint")
+"""What monitor.alerts audits: alert episodes by id, silences by fingerprint."""
+AUDIT_ROWS: Final = 200
+LIST_LIMIT: Final = 1000
+"""Alerts read per view (the count then shows `1000+`)."""
+MAX_CARDS: Final = 50
+"""Alert cards drawn per view; the rest are counted, not drawn."""
+_COMPARATORS: Final = {">=": "≥", "<=": "≤"}
+_FLASH_KEY: Final = "alerts_flash"
+_EVALUATED_KEY: Final = "alerts_auto_evaluated"
+_UNSHOWN_CHANGES: Final = frozenset({"evaluated_at", "acknowledged_at"})
+_ISO_TIME: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+_MARKDOWN_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+
+
+# -- pure formatting ---------------------------------------------------------------------------
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown inside st.markdown/st.caption as the literal characters it holds."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+
+
+def format_number(value: float) -> str:
+    """A number without a known unit: big ones grouped, small ones to 4 digits."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def comparison(alert: Alert, unit: str | None) -> str:
+    """`value 612 ms > 500 ms`: the value, the rule's condition and its threshold, in the
+    metric's unit (None: the rule is no longer configured, plain numbers)."""
+    symbol = _COMPARATORS.get(alert.comparator, alert.comparator)
+
+    def shown(value: float) -> str:
+        return format_number(value) if unit is None else alerts.format_value(value, unit)
+
+    if alert.value is None:
+        return f"no data (the rule fires when {symbol} {shown(alert.threshold)})"
+    return f"value {shown(alert.value)} {symbol} {shown(alert.threshold)}"
+
+
+def rule_units(settings: Settings) -> dict[str, str]:
+    """Rule id -> the unit its metric is shown in (empty when the rules do not load:
+    the check reports that problem)."""
+    try:
+        return {rule.id: rule.info.unit for rule in alerts_config(settings).rules}
+    except MonitorError:
+        return {}
+
+
+def format_utc(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def ago(moment: dt.datetime, now: dt.datetime) -> str:
+    """`3 h 12 min ago`; `just now` under a minute; `in 2 h` for the future."""
+    seconds = int((now - moment).total_seconds())
+    future, seconds = seconds < 0, abs(seconds)
+    if seconds < 60:
+        return "just now"
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes = rest // 60
+    if days:
+        text = f"{days} d {hours} h" if hours else f"{days} d"
+    elif hours:
+        text = f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    else:
+        text = f"{minutes} min"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def when(moment: dt.datetime, now: dt.datetime) -> str:
+    """Relative and absolute: `3 h ago (2024-05-01 09:00 UTC)`."""
+    return f"{ago(moment, now)} ({format_utc(moment)})"
+
+
+def since(alert: Alert) -> tuple[str, dt.datetime | None]:
+    """What the alert's age is counted from, and the moment."""
+    if alert.state == "resolved":
+        return "resolved", alert.resolved_at
+    if alert.state == "pending":
+        return "pending since", alert.pending_since
+    if alert.state == "nodata":
+        return "no data as of", alert.last_evaluated_at
+    return "firing since", alert.started_at or alert.pending_since
+
+
+def format_labels(labels: Mapping[str, str]) -> str:
+    return ", ".join(f"{name}={value}" for name, value in sorted(labels.items()))
+
+
+def silence_until(
+    choice: str, date: dt.date | None, time: dt.time | None, now: dt.datetime
+) -> dt.datetime:
+    """The end of a silence from a preset, or from a UTC date and time (monitor.alerts
+    refuses an end that has passed)."""
+    if choice not in SILENCE_PRESETS:
+        raise MonitorError(f"unknown silence duration {choice!r}; pick one of the options")
+    span = SILENCE_PRESETS[choice]
+    if span is not None:
+        return now + span
+    if date is None or time is None:
+        raise MonitorError("pick the date and time (UTC) the silence ends")
+    return dt.datetime.combine(date, time, tzinfo=dt.UTC)
+
+
+def change(before: Any, after: Any) -> str:
+    """An audit row's before -> after, only what changed: `state: pending -> firing`.
+
+    The evaluation and acknowledgement times are left out: the row's own time says it."""
+    if not isinstance(before, Mapping | None) or not isinstance(after, Mapping | None):
+        return f"{_short(before)} -> {_short(after)}"
+    old, new = before or {}, after or {}
+    parts = [
+        f"{key}: {_short(old.get(key))} -> {_short(new.get(key))}"
+        for key in sorted(set(old) | set(new))
+        if key not in _UNSHOWN_CHANGES and old.get(key) != new.get(key)
+    ]
+    return "; ".join(parts) if parts else "no change"
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, Mapping):
+        return format_labels({str(k): str(v) for k, v in value.items()})
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        try:
+            return format_utc(dt.datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    when: dt.datetime
+    who: str
+    action: str
+    alert: str
+    """`alert 7`, or `silence <fingerprint>` for silences (they apply to a fingerprint)."""
+    rule: str
+    """The rule and labels, when the alert (fingerprint) is known."""
+    change: str
+    note: str | None
+
+
+def audit_rows(
+    entries: Sequence[AuditEntry], known: Sequence[Alert], limit: int = AUDIT_ROWS
+) -> tuple[AuditRow, ...]:
+    """The newest `limit` entries, newest first, named after the alerts in `known`."""
+    by_id = {str(a.alert_id): a for a in known}
+    by_fingerprint = {a.fingerprint: a for a in known}
+    rows = []
+    for entry in sorted(entries, key=lambda e: e.id, reverse=True)[:limit]:
+        if entry.entity == "fingerprint":
+            subject, alert = f"silence {entry.entity_id}", by_fingerprint.get(entry.entity_id)
+        else:
+            subject, alert = f"{entry.entity} {entry.entity_id}", by_id.get(entry.entity_id)
+        rows.append(
+            AuditRow(
+                when=entry.at,
+                who=ui_actor.describe(entry.actor, entry.actor_verified),
+                action=entry.action,
+                alert=subject,
+                rule="" if alert is None else f"{alert.rule}: {describe(alert)}",
+                change=change(entry.before, entry.after),
+                note=entry.note,
+            )
+        )
+    return tuple(rows)
+
+
+def describe(alert: Alert) -> str:
+    """`credit-risk, version v3, gender = female`."""
+    return alerts.describe_labels(alert.labels)
+
+
+# -- reads -------------------------------------------------------------------------------------
+
+
+def _stamp(state: StateStore) -> int:
+    """The newest audit row's id: every transition, acknowledgement and silence appends
+    one, so a new stamp means the alerts changed (values updated without a transition and
+    silences running out are picked up by the cache's ttl)."""
+    newest = state.audit_log(limit=1)
+    return newest[0].id if newest else 0
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=128)
+def _listed(
+    _state: StateStore, path: str, stamp: int, view: StateFilter, model_id: str | None
+) -> tuple[Alert, ...]:
+    return alerts.list_alerts(_state, state_filter=view, model_id=model_id, limit=LIST_LIMIT)
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=128)
+def _active_counts(
+    _state: StateStore, path: str, stamp: int, model_id: str | None
+) -> dict[Severity, int]:
+    counts = alerts.active_counts(_state, model_id=model_id)
+    return {severity: int(counts.get(severity, 0)) for severity in SEVERITY_ORDER}
+
+
+def listed(state: StateStore, view: StateFilter, model_id: str | None = None) -> tuple[Alert, ...]:
+    """list_alerts, cached until the next audited change (at most LIST_LIMIT alerts)."""
+    return _listed(state, str(state.path), _stamp(state), view, model_id)
+
+
+def inbox(state: StateStore, model_id: str | None) -> dict[View, tuple[Alert, ...]]:
+    """The alerts of every view; stops the page with the reason when they cannot be read."""
+    try:
+        stamp = _stamp(state)
+        return {view: _listed(state, str(state.path), stamp, view, model_id) for view in VIEWS}
+    except MonitorError as exc:
+        st.error(f"Cannot read the alerts: {exc}")
+        st.stop()
+        raise  # unreachable; st.stop raises
+
+
+def count_label(view: View, found: Sequence[Alert]) -> str:
+    """`Firing (3)`; `Resolved (1000+)` when the list was cut at LIST_LIMIT."""
+    count = f"{len(found)}+" if len(found) >= LIST_LIMIT else str(len(found))
+    return f"{VIEW_LABELS[view]} ({count})"
+
+
+def never_evaluated(state: StateStore) -> bool:
+    """No alert was ever recorded: the rules were never checked on this state."""
+    return not state.audit_log(entity="alert", limit=1)
+
+
+# -- messages that survive the rerun after an action ------------------------------------------
+
+
+def _flash(kind: Literal["success", "warning", "error"], text: str, where: str = "") -> None:
+    """Keep a message for the next run: at the top of the page, or (`where`) inside the
+    popover whose form failed, which stays open."""
+    st.session_state.setdefault(_FLASH_KEY, []).append((where, kind, text))
+
+
+def show_flash(where: str = "") -> None:
+    """The outcome of the last action, once."""
+    messages = st.session_state.get(_FLASH_KEY, [])
+    st.session_state[_FLASH_KEY] = [m for m in messages if m[0] != where]
+    for place, kind, text in messages:
+        if place == where:
+            {"success": st.success, "warning": st.warning, "error": st.error}[kind](text)
+
+
+# -- evaluation --------------------------------------------------------------------------------
+
+
+def _evaluate(context: PageContext, spinner: str) -> None:
+    try:
+        with st.spinner(spinner):
+            result = alerts.evaluate(context.store, context.settings, context.state)
+        _listed.clear()  # values may change without a transition (and its audit row)
+        _active_counts.clear()
+    except MonitorError as exc:
+        st.error(f"Could not check the rules: {exc}")
+        return
+    changes = len(result.transitions)
+    unresolved = sum(a.state != "resolved" for a in result.alerts)
+    st.success(
+        f"Checked the rules at {format_utc(result.evaluated_at)}: {changes} "
+        f"change{'s' if changes != 1 else ''} of state, {unresolved} unresolved "
+        f"alert{'s' if unresolved != 1 else ''}."
+    )
+    for problem in result.errors:
+        st.warning(problem)
+
+
+def check_controls(context: PageContext) -> None:
+    """ "Check rules now", and one automatic check when the rules never ran on this state.
+
+    Both write the state, so neither runs on a read-only dashboard."""
+    if context.settings.read_only:
+        st.caption("Rules are checked by `monitor check` (this dashboard is read-only).")
+        return
+    clicked = st.button(
+        "Check rules now",
+        icon=":material/refresh:",
+        key="alerts_check_now",
+        help="Evaluate every alert rule against the logs now, as `monitor check` does.",
+    )
+    if clicked:
+        _evaluate(context, "Checking every alert rule against the logs...")
+    elif not st.session_state.get(_EVALUATED_KEY) and never_evaluated(context.state):
+        st.session_state[_EVALUATED_KEY] = True
+        _evaluate(context, "First visit: checking every alert rule against the logs...")
+
+
+# -- actions (widget callbacks) ----------------------------------------------------------------
+
+
+def _acknowledge(state: StateStore, alert_id: int, actor: Actor) -> None:
+    note = str(st.session_state.get(f"ack_note_{alert_id}", "")).strip() or None
+    try:
+        alerts.acknowledge(state, alert_id, actor, note)
+    except alerts.AlreadyAcknowledged as exc:
+        _flash("warning", str(exc))
+    except MonitorError as exc:
+        _flash("error", str(exc))
+    else:
+        st.session_state[f"ack_note_{alert_id}"] = ""
+        _flash("success", f"Alert {alert_id} acknowledged.")
+
+
+def _unacknowledge(state: StateStore, alert_id: int, actor: Actor) -> None:
+    try:
+        alerts.unacknowledge(state, alert_id, actor)
+    except MonitorError as exc:
+        _flash("error", str(exc))
+    else:
+        _flash("success", f"Alert {alert_id} is no longer acknowledged.")
+
+
+def _silence(state: StateStore, alert: Alert, actor: Actor) -> None:
+    key = alert.alert_id
+    reason = str(st.session_state.get(f"silence_reason_{key}", ""))
+    now = utc_now()
+    try:
+        until = silence_until(
+            str(st.session_state.get(f"silence_for_{key}", "")),
+            st.session_state.get(f"silence_date_{key}"),
+            st.session_state.get(f"silence_time_{key}"),
+            now,
+        )
+        alerts.silence(state, alert.fingerprint, until=until, actor=actor, reason=reason, now=now)
+    except MonitorError as exc:
+        _flash("error", f"Alert {key} was not silenced: {exc}", where=f"silence_open_{key}")
+    else:
+        st.session_state[f"silence_reason_{key}"] = ""
+        _flash("success", f"Alert {key} ({alert.rule}) silenced until {format_utc(until)}.")
+
+
+def _unsilence(state: StateStore, alert: Alert, actor: Actor) -> None:
+    try:
+        alerts.unsilence(state, alert.fingerprint, actor)
+    except MonitorError as exc:
+        _flash("error", str(exc))
+    else:
+        _flash("success", f"Alert {alert.alert_id} is no longer silenced.")
+
+
+# -- drawing -----------------------------------------------------------------------------------
+
+
+def scope(context: PageContext) -> str | None:
+    """The sidebar's model or all models (None)."""
+    if context.filters is None:
+        return None
+    model_id = context.filters.model.model_id
+    choice = st.segmented_control(
+        "Models",
+        ["all", "model"],
+        default="all",
+        required=True,
+        format_func=lambda o: "All models" if o == "all" else f"{model_id} only",
+        key="alerts_scope",
+    )
+    return model_id if choice == "model" else None
+
+
+def pick_view(found: Mapping[View, Sequence[Alert]]) -> View:
+    choice = st.segmented_control(
+        "Show",
+        list(VIEWS),
+        default="firing",
+        required=True,
+        format_func=lambda v: count_label(v, found[v]),
+        key="alerts_view",
+    )
+    return choice if choice in VIEWS else "firing"
+
+
+def action_hint(context: PageContext, actor: Actor | None) -> None:
+    if context.settings.read_only:
+        st.caption("Read-only dashboard: acknowledging and silencing are turned off.")
+    elif actor is None:
+        st.info(
+            "To acknowledge or silence alerts, type your name in the sidebar field "
+            '"Your name (for the audit trail)".',
+            icon=":material/person:",
+        )
+
+
+def alert_cards(
+    context: PageContext, shown: Sequence[Alert], view: View, actor: Actor | None
+) -> None:
+    if not shown:
+        st.caption(f"No {VIEW_LABELS[view].lower()} alerts.")
+        return
+    if len(shown) > MAX_CARDS:
+        st.caption(f"The first {MAX_CARDS} of {len(shown)} alerts (most severe first).")
+    now = utc_now()
+    units = rule_units(context.settings)
+    for alert in shown[:MAX_CARDS]:
+        alert_card(context.state, alert, units.get(alert.rule), actor, now)
+
+
+def alert_card(
+    state: StateStore, alert: Alert, unit: str | None, actor: Actor | None, now: dt.datetime
+) -> None:
+    colour = _SEVERITY_COLOURS.get(alert.severity, "gray")
+    icon = SEVERITY_ICONS.get(alert.severity, ":material/help:")
+    with st.container(border=True, key=f"alert_card_{alert.alert_id}"):
+        head, link = st.columns([4, 1])
+        head.markdown(
+            f":{colour}[{icon} **{alert.severity}**] · **{escape_markdown(alert.rule)}** · "
+            f"{escape_markdown(describe(alert))} · alert {alert.alert_id}"
+        )
+        if alert.page in PAGE_TITLES:
+            link.page_link(
+                f"pages/{alert.page}.py",
+                label=f"Open {PAGE_TITLES[alert.page]}",
+                icon=":material/arrow_forward:",
+            )
+        label, moment = since(alert)
+        facts = [comparison(alert, unit)]
+        if moment is not None:
+            facts.append(f"{label} {when(moment, now)}")
+        st.markdown(" · ".join(escape_markdown(f) for f in facts))
+        if alert.summary:
+            st.caption(escape_markdown(alert.summary))
+        if alert.acknowledged and alert.acknowledged_by is not None:
+            by = ui_actor.describe(alert.acknowledged_by, alert.acknowledged_verified)
+            at = "" if alert.acknowledged_at is None else f" {when(alert.acknowledged_at, now)}"
+            said = ", with this note:" if alert.note else ""
+            st.markdown(
+                f":material/check_circle: Acknowledged by {escape_markdown(by + at + said)}"
+            )
+            if alert.note:
+                st.text(alert.note)
+        if alert.silenced(now) and alert.silenced_until is not None:
+            st.markdown(
+                f":material/notifications_off: Silenced until "
+                f"{escape_markdown(when(alert.silenced_until, now))}"
+                + (f": {escape_markdown(alert.silence_reason)}" if alert.silence_reason else "")
+            )
+        if actor is not None:
+            _actions(state, alert, actor, now)
+
+
+def _actions(state: StateStore, alert: Alert, actor: Actor, now: dt.datetime) -> None:
+    """The buttons of one alert; a form is drawn only while its popover is open (a page
+    of alerts would otherwise draw hundreds of hidden widgets on every rerun)."""
+    key = alert.alert_id
+    row = st.container(horizontal=True)
+    if alert.acknowledged:
+        row.button(
+            "Unacknowledge", key=f"unack_{key}", on_click=_unacknowledge, args=(state, key, actor)
+        )
+    elif alert.state != "resolved":
+        drawer = row.popover(
+            "Acknowledge", icon=":material/check:", key=f"ack_open_{key}", on_change="rerun"
+        )
+        if drawer.open:
+            with drawer:
+                _ack_form(state, alert, actor)
+    if alert.silenced(now):
+        row.button(
+            "Unsilence", key=f"unsilence_{key}", on_click=_unsilence, args=(state, alert, actor)
+        )
+    elif alert.state != "resolved":
+        drawer = row.popover(
+            "Silence",
+            icon=":material/notifications_off:",
+            key=f"silence_open_{key}",
+            on_change="rerun",
+        )
+        if drawer.open:
+            with drawer:
+                show_flash(f"silence_open_{key}")
+                _silence_form(state, alert, actor, now)
+
+
+def _ack_form(state: StateStore, alert: Alert, actor: Actor) -> None:
+    key = alert.alert_id
+    with st.form(f"ack_form_{key}", border=False):
+        st.text_area("Note (optional)", key=f"ack_note_{key}", max_chars=2000)
+        st.form_submit_button(
+            "Acknowledge",
+            type="primary",
+            key=f"ack_{key}",
+            on_click=_acknowledge,
+            args=(state, key, actor),
+        )
+
+
+def _silence_form(state: StateStore, alert: Alert, actor: Actor, now: dt.datetime) -> None:
+    key = alert.alert_id
+    tomorrow = (now + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    with st.form(f"silence_form_{key}", border=False):
+        st.caption("Silencing mutes this rule and labels (every episode) until the end time.")
+        st.radio("For", list(SILENCE_PRESETS), key=f"silence_for_{key}", horizontal=True)
+        day, hour = st.columns(2)
+        day.date_input("End date (UTC)", value=tomorrow.date(), key=f"silence_date_{key}")
+        hour.time_input("End time (UTC)", value=tomorrow.time(), key=f"silence_time_{key}")
+        st.text_input("Reason (required)", key=f"silence_reason_{key}", max_chars=500)
+        st.form_submit_button(
+            "Silence",
+            type="primary",
+            key=f"silence_{key}",
+            on_click=_silence,
+            args=(state, alert, actor),
+        )
+
+
+def audit_history(state: StateStore) -> None:
+    entries = [
+        e for entity in AUDIT_ENTITIES for e in state.audit_log(entity=entity, limit=AUDIT_ROWS)
+    ]
+    rows = audit_rows(entries, listed(state, "all"))
+    if not rows:
+        st.caption("No actions recorded yet.")
+        return
+    st.dataframe(
+        [
+            {
+                "when (UTC)": r.when,
+                "who": r.who,
+                "action": r.action,
+                "alert": r.alert,
+                "rule": r.rule,
+                "before -> after": r.change,
+                "note": r.note,
+            }
+            for r in rows
+        ],
+        hide_index=True,
+        column_config={
+            "when (UTC)": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+        },
+    )
+
+
+# -- Overview ----------------------------------------------------------------------------------
+
+
+def severity_counts(state: StateStore, model_id: str | None = None) -> dict[Severity, int]:
+    """alerts.active_counts, cached until the next audited change."""
+    return _active_counts(state, str(state.path), _stamp(state), model_id)
+
+
+def overview_block(state: StateStore) -> bool:
+    """Active alerts by severity with a link to the Alerts page; False (and a hint)
+    when the rules were never checked: zero alerts would then look healthy."""
+    st.subheader("Active alerts")
+    if never_evaluated(state):
+        st.info(
+            "The alert rules have not been checked yet: open Alerts (it checks them on the "
+            "first visit) or run `monitor check`.",
+            icon=":material/notifications:",
+        )
+        st.page_link("pages/alerts.py", label="Open Alerts", icon=":material/arrow_forward:")
+        return False
+    counts = severity_counts(state)
+    cells = st.columns(len(SEVERITY_ORDER) + 1)
+    for cell, severity in zip(cells, SEVERITY_ORDER, strict=False):
+        cell.metric(
+            severity.capitalize(),
+            counts[severity],
+            help=f"{severity.capitalize()} alerts that need someone: firing, pending or "
+            "without data, neither acknowledged nor silenced.",
+        )
+    cells[-1].page_link("pages/alerts.py", label="Open Alerts", icon=":material/arrow_forward:")
+    return True
+
+
+def model_alerts_caption(state: StateStore, model_id: str) -> None:
+    """One line for a model card: its active alerts by severity."""
+    counts = severity_counts(state, model_id)
+    if not any(counts.values()):
+        st.caption("No active alerts.")
+        return
+    parts = [f"{counts[s]} {s}" for s in SEVERITY_ORDER if counts[s]]
+    st.caption(f":material/notifications: Active alerts: {', '.join(parts)}")

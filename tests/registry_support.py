@@ -1,0 +1,116 @@
+"""Prediction records read straight from the log files (pyarrow and json, following
+docs/log-format.md, never through monitor.store), and numbers computed from them with
+pandas, numpy and sklearn: the independent side of the model-version tests; and alert
+rows for linking rollback marks to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import sklearn.metrics as skm
+
+from monitor.state import StateStore, dumps, to_text, utc_now
+from tests.performance_truth import _files, _jsonl, _timestamp, canonical
+
+COLUMNS = ["timestamp", "model_id", "model_version", "status", "error", "latency_ms"]
+
+
+def raw_predictions(data_dir: Path) -> pd.DataFrame:
+    """Every valid prediction record: timestamp (UTC), model_id, version ('' when none),
+    status (ok/error, as the log format defines it) and latency_ms."""
+    frames = []
+    for path in _files(data_dir / "logs" / "predictions"):
+        if path.suffix == ".parquet":
+            table = pq.read_table(path)
+            frame = table.select([c for c in COLUMNS if c in table.column_names]).to_pandas()
+            frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+            frames.append(frame.reindex(columns=COLUMNS))
+            continue
+        rows: list[dict[str, Any]] = []
+        for record in _jsonl(path):
+            stamp = _timestamp(record.get("timestamp"))
+            if not record.get("prediction_id") or not record.get("model_id") or stamp is None:
+                continue
+            rows.append({c: record.get(c) for c in COLUMNS} | {"timestamp": stamp})
+        frames.append(pd.DataFrame(rows, columns=COLUMNS))
+    frame = pd.concat(frames, ignore_index=True)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    frame["version"] = frame["model_version"].fillna("")
+    status = frame["status"].where(
+        frame["status"].notna(), frame["error"].notna().map({True: "error", False: "ok"})
+    )
+    frame["status"] = status.str.lower()
+    frame["latency_ms"] = pd.to_numeric(frame["latency_ms"], errors="coerce")
+    result: pd.DataFrame = frame
+    return result
+
+
+def between(rows: pd.DataFrame, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """Rows with start <= timestamp <= end."""
+    stamps = rows["timestamp"]
+    return rows[(stamps >= pd.Timestamp(start)) & (stamps <= pd.Timestamp(end))]
+
+
+def shared_period(rows: pd.DataFrame, first: str, second: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The later first and the earlier last timestamp of two versions."""
+    a, b = rows[rows["version"] == first], rows[rows["version"] == second]
+    return (
+        max(a["timestamp"].min(), b["timestamp"].min()),
+        min(a["timestamp"].max(), b["timestamp"].max()),
+    )
+
+
+def p95(latencies: pd.Series) -> float:
+    """numpy's default (linear) percentile, as DuckDB's quantile_cont."""
+    return float(np.percentile(latencies.dropna().to_numpy(dtype=float), 95))
+
+
+def accuracy(
+    labeled: pd.DataFrame, version: str, start: dt.datetime, end: dt.datetime
+) -> tuple[float, int]:
+    """sklearn's accuracy of a version's labeled ok predictions in [start, end] (rows from
+    `tests.performance_truth.labeled_predictions`: the latest feedback wins), and the
+    number of labels."""
+    rows = between(labeled[labeled["version"] == version], start, end)
+    rows = rows[rows["truth"].notna()]
+    truth, predicted = rows["truth"].map(canonical), rows["prediction"].map(canonical)
+    return float(skm.accuracy_score(truth, predicted)), len(rows)
+
+
+def insert_alert(state: StateStore, model_id: str, *, alert_state: str = "firing") -> int:
+    """An alert row as the alerts engine would write it; columns this test does not care
+    about get a placeholder of their type (the alerts table belongs to monitor.alerts)."""
+    columns = state.read("PRAGMA table_info(alerts)")
+    values: dict[str, Any] = {}
+    for column in columns:
+        if column["pk"] or not column["notnull"] or column["dflt_value"] is not None:
+            continue
+        kind = str(column["type"]).upper()
+        values[column["name"]] = 0 if ("INT" in kind or "REAL" in kind) else "x"
+    values |= {
+        "fingerprint": f"test-{model_id}-{uuid.uuid4().hex}",
+        "rule_id": "accuracy_drop",
+        "severity": "critical",
+        "labels": dumps({"model": model_id}),
+        "state": alert_state,
+        "summary": f"accuracy of {model_id} dropped",
+        "last_evaluated_at": to_text(utc_now()),
+    }
+    if "model_id" in {c["name"] for c in columns}:
+        values["model_id"] = model_id
+    names = list(values)
+    sql = (
+        "INSERT INTO alerts ("
+        + ", ".join(names)
+        + ") VALUES ("
+        + ", ".join("?" for _ in names)
+        + ")"
+    )
+    with state.transaction() as tx:
+        return int(tx.execute(sql, [values[n] for n in names]).lastrowid or 0)

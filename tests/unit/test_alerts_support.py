@@ -1,0 +1,87 @@
+"""Builders shared by the alert tests (no tests here): small synthetic log directories
+written by hand (tests.logwriter, plain JSON), and settings with explicit alert rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from monitor.config import Settings, parse_settings
+from monitor.state import StateStore
+from monitor.store import LogStore
+from tests.logwriter import write_jsonl
+
+T0 = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+"""A Monday noon: the synthetic series start here."""
+
+
+def minutes(n: float) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=n)
+
+
+def series(
+    model: str,
+    start: float,
+    stop: float,
+    *,
+    every: float = 1.0,
+    prefix: str = "",
+    version: str = "v1",
+    **fields: Any | Callable[[int, dt.datetime], Any],
+) -> list[dict[str, Any]]:
+    """One prediction every `every` minutes in [start, stop) minutes after T0. A field
+    given as a function is called with (index, timestamp)."""
+    records: list[dict[str, Any]] = []
+    i = 0
+    moment = start
+    while moment < stop:
+        ts = minutes(moment)
+        record: dict[str, Any] = {
+            "prediction_id": f"{model}-{prefix}{i}",
+            "timestamp": ts.isoformat(),
+            "model_id": model,
+            "model_version": version,
+            "features": {"x": 1.0},
+            "prediction": 1,
+            "probability": 0.9,
+            "latency_ms": 10.0,
+            "status": "ok",
+        }
+        for name, value in fields.items():
+            record[name] = value(i, ts) if callable(value) else value
+        records.append(record)
+        i += 1
+        moment += every
+    return records
+
+
+def write_predictions(data_dir: Path, name: str, records: Iterable[dict[str, Any]]) -> None:
+    """Write records as JSONL files, one per UTC day (the partition of their timestamps)."""
+    by_day: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        moment = dt.datetime.fromisoformat(record["timestamp"]).astimezone(dt.UTC)
+        by_day.setdefault(moment.date().isoformat(), []).append(record)
+    for day, lines in by_day.items():
+        write_jsonl(data_dir, "predictions", day, f"{name}.jsonl", list(lines))
+
+
+def alert_settings(
+    data_dir: Path,
+    rules: list[dict[str, Any]],
+    *,
+    models: list[dict[str, Any]] | None = None,
+    **alerts: Any,
+) -> Settings:
+    """Settings for `data_dir` with only these rules (the defaults off unless asked)."""
+    table: dict[str, Any] = {"default_rules": False, "rules": rules}
+    table.update(alerts)
+    raw: dict[str, Any] = {"data_dir": str(data_dir), "alerts": table}
+    if models is not None:
+        raw["models"] = models
+    return parse_settings(raw, base_dir=data_dir)
+
+
+def open_world(data_dir: Path) -> tuple[LogStore, StateStore]:
+    return LogStore(data_dir), StateStore(data_dir / "state.sqlite")

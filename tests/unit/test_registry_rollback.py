@@ -1,0 +1,248 @@
+"""Rollback marks: lifecycle with audit rows, refusals, the exported file, and two
+processes marking the same model at once (a StateStore on a temporary path per test,
+the shared demo logs)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor import registry
+from monitor import registry_rollback as rollback
+from monitor.config import Settings, load_settings
+from monitor.errors import InputError
+from monitor.registry import Conflict
+from monitor.registry_compare import compare, model_info
+from monitor.state import Actor, StateStore, to_text, utc_now
+from monitor.store import LogStore
+from tests.registry_support import insert_alert
+
+CREDIT = "credit-risk"
+ANN, BOB = Actor("ann"), Actor("bob", verified=True)
+
+
+@pytest.fixture(scope="module")
+def store(demo_dir: Path) -> LogStore:
+    return LogStore(demo_dir)
+
+
+@pytest.fixture(scope="module")
+def settings(demo_dir: Path) -> Settings:
+    return load_settings(demo_dir / "monitor.toml", env={})
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> StateStore:
+    return StateStore(tmp_path / "state.sqlite")
+
+
+def exported(state: StateStore) -> Any:
+    return json.loads(rollback.export_path(state).read_text(encoding="utf-8"))
+
+
+def open_document(state: StateStore) -> Any:
+    return json.loads(json.dumps(rollback.marks_document(rollback.marks(state))))
+
+
+def test_mark_then_cancel_with_audit_and_export(
+    store: LogStore, settings: Settings, state: StateStore
+) -> None:
+    registry.set_alias(state, store, CREDIT, "v3", actor=ANN)
+    alert = insert_alert(state, CREDIT)
+    mark = rollback.mark(
+        state, store, settings, CREDIT, reason=" v3 loses accuracy ", actor=ANN, alert_ids=[alert]
+    )
+    # default target: the last healthy version before the champion v3
+    assert (mark.from_version, mark.to_version, mark.status) == ("v3", "v2", "requested")
+    assert (mark.reason, mark.alert_ids, mark.requested_by) == (
+        "v3 loses accuracy",
+        (alert,),
+        "ann",
+    )
+    assert not mark.requested_verified and mark.closed_at is None
+    evidence = mark.evidence
+    assert (evidence["baseline"]["version"], evidence["candidate"]["version"]) == ("v2", "v3")
+    assert evidence["same_period"] is True and evidence["verdict"] == "reject"
+    assert rollback.marks(state) == (mark,) and rollback.get(state, mark.id) == mark
+    assert exported(state) == open_document(state)
+    assert exported(state)["rollbacks"][0]["id"] == mark.id
+
+    closed = rollback.cancel(state, mark.id, actor=BOB, note="false alarm")
+    assert (closed.status, closed.closed_by, closed.closed_verified) == ("cancelled", "bob", True)
+    assert closed.close_note == "false alarm" and closed.closed_at is not None
+    assert rollback.marks(state) == ()
+    assert rollback.marks(state, status="cancelled") == (closed,)
+    assert exported(state) == {"rollbacks": []}
+    assert registry.current_version(state, store, settings, CREDIT) == ("v3", "alias")
+
+    entries = state.audit_log(entity="rollback", entity_id=str(mark.id))
+    assert [(e.action, e.actor, e.actor_verified, e.note) for e in entries] == [
+        ("rollback.cancel", "bob", True, "false alarm"),
+        ("rollback.mark", "ann", False, "v3 loses accuracy"),
+    ]
+    assert (entries[0].before, entries[0].after) == (
+        {"status": "requested"},
+        {"status": "cancelled"},
+    )
+    assert entries[1].after == {
+        "model_id": CREDIT,
+        "from_version": "v3",
+        "to_version": "v2",
+        "status": "requested",
+        "alert_ids": [alert],
+    }
+    assert [e.action for e in registry.history(state, CREDIT)] == [
+        "rollback.cancel",
+        "rollback.mark",
+        "alias.set",
+    ]
+
+
+def test_apply_moves_the_champion_alias(
+    store: LogStore, settings: Settings, state: StateStore
+) -> None:
+    registry.set_alias(state, store, CREDIT, "v3", actor=ANN)
+    mark = rollback.mark(state, store, settings, CREDIT, to_version="v1", reason="r", actor=ANN)
+    applied = rollback.apply(state, mark.id, actor=BOB)
+    assert (applied.status, applied.closed_by) == ("applied", "bob")
+    assert registry.current_version(state, store, settings, CREDIT) == ("v1", "alias")
+    actions = [(e.action, e.entity) for e in registry.history(state, CREDIT)]
+    assert actions[:3] == [
+        ("alias.set", "model"),
+        ("rollback.apply", "rollback"),
+        ("rollback.mark", "rollback"),
+    ]
+    moved = state.audit_log(entity="model", entity_id=CREDIT)[0]
+    assert (moved.before["version"], moved.after["version"]) == ("v3", "v1")
+    assert moved.note == f"rollback #{mark.id} applied"
+    assert exported(state) == {"rollbacks": []}
+
+
+def test_a_closed_mark_cannot_be_closed_again(
+    store: LogStore, settings: Settings, state: StateStore
+) -> None:
+    mark = rollback.mark(state, store, settings, CREDIT, to_version="v3", reason="r", actor=ANN)
+    rollback.apply(state, mark.id, actor=BOB)
+    with pytest.raises(Conflict, match=f"rollback #{mark.id} was already applied by bob"):
+        rollback.cancel(state, mark.id, actor=ANN)
+    with pytest.raises(Conflict, match="already applied"):
+        rollback.apply(state, mark.id, actor=ANN)
+    with pytest.raises(InputError, match="there is no rollback mark #999"):
+        rollback.apply(state, 999, actor=ANN)
+    assert len(state.audit_log(entity="rollback", entity_id=str(mark.id))) == 2
+
+
+def test_refusals(store: LogStore, settings: Settings, state: StateStore) -> None:
+    def refused(words: str, **kwargs: Any) -> None:
+        arguments: dict[str, Any] = {"reason": "why", "actor": ANN} | kwargs
+        model = arguments.pop("model", CREDIT)
+        with pytest.raises(InputError, match=words):
+            rollback.mark(state, store, settings, model, **arguments)
+
+    # without an alias the current version is v2 (most traffic in the last day)
+    refused("v2 is the current version of credit-risk", to_version="v2")
+    refused("unknown model 'nope'", model="nope")
+    refused("no version 'v9'", to_version="v9")
+    refused("give a reason", reason="  \n")
+    refused("reason is too long", reason="x" * 5000)
+    refused("no alert with id 424242", alert_ids=[424242])
+    registry.set_alias(state, store, CREDIT, "v1", actor=ANN)
+    refused("no version of credit-risk before v1 is healthy")
+    assert rollback.marks(state, status="all") == ()
+    assert not rollback.export_path(state).exists()
+
+    first = rollback.mark(state, store, settings, CREDIT, to_version="v2", reason="r", actor=ANN)
+    with pytest.raises(Conflict, match=f"rollback #{first.id} of credit-risk .* is still open"):
+        rollback.mark(state, store, settings, CREDIT, to_version="v3", reason="r", actor=BOB)
+    assert rollback.marks(state) == (first,)
+
+
+def test_the_schema_allows_one_open_mark_per_model(state: StateStore) -> None:
+    row = (CREDIT, "v3", "v2", "r", "[]", "{}", "ann", 0, to_text(utc_now()))
+    sql = (
+        "INSERT INTO rollbacks (model_id, from_version, to_version, reason, alert_ids, evidence,"
+        " requested_by, requested_verified, requested_at, status)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested')"
+    )
+    with state.transaction() as tx:
+        tx.execute(sql, row)
+    with pytest.raises(sqlite3.IntegrityError), state.transaction() as tx:
+        tx.execute(sql, row)
+    with state.transaction() as tx:
+        tx.execute(sql, ("demand-forecast", *row[1:]))
+
+
+def test_the_evidence_shown_is_the_evidence_kept(
+    store: LogStore, settings: Settings, state: StateStore
+) -> None:
+    window = registry.default_window(model_info(store, CREDIT), rollback.EVIDENCE_SPAN)
+    shown = compare(store, settings, CREDIT, "v1", "v2", window, apart="own_windows")
+    mark = rollback.mark(
+        state, store, settings, CREDIT, to_version="v1", reason="r", actor=ANN, evidence=shown
+    )
+    assert mark.evidence == json.loads(json.dumps(shown.to_document()))
+
+
+WORKER = """
+import sys, time
+from pathlib import Path
+from monitor import registry_rollback as rollback
+from monitor.config import load_settings
+from monitor.registry import Conflict
+from monitor.state import Actor, StateStore
+from monitor.store import LogStore
+
+demo_dir, state_path, go, name = sys.argv[1:]
+store = LogStore(Path(demo_dir))
+store.refresh()
+settings = load_settings(Path(demo_dir) / "monitor.toml", env={})
+state = StateStore(Path(state_path))
+print("ready", flush=True)
+while not Path(go).exists():
+    time.sleep(0.005)
+try:
+    found = rollback.mark(
+        state, store, settings, "credit-risk", to_version="v1", reason=name, actor=Actor(name)
+    )
+    print(f"marked #{found.id}", flush=True)
+except Conflict as exc:
+    print(f"conflict: {exc}", flush=True)
+"""
+
+
+def test_two_processes_marking_at_once_leave_one_open_mark(demo_dir: Path, tmp_path: Path) -> None:
+    """Both pass the early check (nothing is open yet) and compute their evidence at the
+    same time; the one that commits second is refused inside its transaction."""
+    path, go = tmp_path / "state.sqlite", tmp_path / "go"
+    StateStore(path).close()
+    workers = {
+        name: subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(demo_dir), str(path), str(go), name],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("ann", "bob")
+    }
+    for worker in workers.values():
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "ready"
+    go.touch()
+    outcomes = {}
+    for name, worker in workers.items():
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+        outcomes[name] = out.strip()
+    state = StateStore(path)
+    (kept,) = rollback.marks(state, status="all")
+    other = "bob" if kept.requested_by == "ann" else "ann"
+    assert outcomes[kept.requested_by] == f"marked #{kept.id}", outcomes
+    assert outcomes[other].startswith("conflict:") and "still open" in outcomes[other]
+    assert exported(state) == open_document(state)
+    assert len(state.audit_log(entity="rollback")) == 1
