@@ -272,7 +272,7 @@ def _performance_series(
             found.append(Series(labels, value, note))
         elif baseline is None:
             found.append(
-                Series(labels, None, f"no baseline {name}: {report.estimation_note or ''}")
+                Series(labels, None, f"no baseline {name} ({report.baseline.note or 'none'})")
             )
         elif name == "mae":
             drop = (value - baseline) / baseline if baseline else None
