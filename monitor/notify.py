@@ -25,7 +25,7 @@ from monitor.alert_rules import Webhook
 from monitor.state import to_text, utc_now
 
 if TYPE_CHECKING:
-    from monitor.alerts import Alert
+    from monitor.alert_types import Alert
 
 Event = Literal["firing", "resolved"]
 MAX_PARALLEL: Final = 4

@@ -1,11 +1,11 @@
 """Streamlit helpers for the Alerts page and the Overview's active-alert counts.
 
 The alert state lives in SQLite (`monitor.alerts` over `monitor.state`). Reads are
-cached until the audit trail gains a row (every transition, acknowledgement and silence
-adds one, from this dashboard or from `monitor check`), at most 30 s. Actions run in
-widget callbacks, before the page is drawn again, so the inbox is read after the change;
-their outcome is shown once at the top of the page. Every widget is keyed by the alert's
-id, so the buttons of many alerts never clash.
+cached until the audit trail gains a row (every evaluation, transition, acknowledgement
+and silence adds one, from this dashboard or from `monitor check`), at most 30 s.
+Actions run in widget callbacks, before the page is drawn again, so the inbox is read
+after the change; their outcome is shown once at the top of the page. Every widget is
+keyed by the alert's id, so the buttons of many alerts never clash.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NoReturn
 
 import streamlit as st
 
@@ -77,9 +77,9 @@ AUDIT_ENTITIES: Final = ("alert", "fingerprint")
 """What monitor.alerts audits: alert episodes by id, silences by fingerprint."""
 AUDIT_ROWS: Final = 200
 LIST_LIMIT: Final = 1000
-"""Alerts read per view (the count then shows `1000+`)."""
+"""Alerts read to name the rows of the audit history."""
 MAX_CARDS: Final = 50
-"""Alert cards drawn per view; the rest are counted, not drawn."""
+"""Alert cards drawn per view; the rest are counted (in SQL), not read."""
 _COMPARATORS: Final = {">=": "≥", "<=": "≤"}
 _FLASH_KEY: Final = "alerts_flash"
 _EVALUATED_KEY: Final = "alerts_auto_evaluated"
@@ -260,18 +260,24 @@ def describe(alert: Alert) -> str:
 
 
 def _stamp(state: StateStore) -> int:
-    """The newest audit row's id: every transition, acknowledgement and silence appends
-    one, so a new stamp means the alerts changed (values updated without a transition and
-    silences running out are picked up by the cache's ttl)."""
+    """The newest audit row's id: every evaluation, transition, acknowledgement and
+    silence appends one, so a new stamp means the alerts may have changed (silences
+    running out are picked up by the cache's ttl)."""
     newest = state.audit_log(limit=1)
     return newest[0].id if newest else 0
 
 
 @st.cache_data(ttl=30, show_spinner=False, max_entries=128)
 def _listed(
-    _state: StateStore, path: str, stamp: int, view: StateFilter, model_id: str | None
+    _state: StateStore, path: str, stamp: int, view: StateFilter, model_id: str | None, limit: int
 ) -> tuple[Alert, ...]:
-    return alerts.list_alerts(_state, state_filter=view, model_id=model_id, limit=LIST_LIMIT)
+    return alerts.list_alerts(_state, state_filter=view, model_id=model_id, limit=limit)
+
+
+@st.cache_data(ttl=30, show_spinner=False, max_entries=128)
+def _counted(_state: StateStore, path: str, stamp: int, model_id: str | None) -> dict[View, int]:
+    counts = alerts.count_alerts(_state, model_id=model_id)
+    return {view: int(counts[view]) for view in VIEWS}
 
 
 @st.cache_data(ttl=30, show_spinner=False, max_entries=128)
@@ -282,31 +288,45 @@ def _active_counts(
     return {severity: int(counts.get(severity, 0)) for severity in SEVERITY_ORDER}
 
 
-def listed(state: StateStore, view: StateFilter, model_id: str | None = None) -> tuple[Alert, ...]:
-    """list_alerts, cached until the next audited change (at most LIST_LIMIT alerts)."""
-    return _listed(state, str(state.path), _stamp(state), view, model_id)
+def listed(
+    state: StateStore, view: StateFilter, model_id: str | None = None, limit: int = LIST_LIMIT
+) -> tuple[Alert, ...]:
+    """list_alerts, cached until the next audited change."""
+    return _listed(state, str(state.path), _stamp(state), view, model_id, limit)
 
 
-def inbox(state: StateStore, model_id: str | None) -> dict[View, tuple[Alert, ...]]:
-    """The alerts of every view; stops the page with the reason when they cannot be read."""
+def view_counts(state: StateStore, model_id: str | None) -> dict[View, int]:
+    """How many alerts each view holds (alerts.count_alerts), cached until the next
+    audited change; stops the page with the reason when they cannot be read."""
     try:
-        stamp = _stamp(state)
-        return {view: _listed(state, str(state.path), stamp, view, model_id) for view in VIEWS}
+        return _counted(state, str(state.path), _stamp(state), model_id)
     except MonitorError as exc:
-        st.error(f"Cannot read the alerts: {exc}")
-        st.stop()
-        raise  # unreachable; st.stop raises
+        _stop_unreadable(exc)
 
 
-def count_label(view: View, found: Sequence[Alert]) -> str:
-    """`Firing (3)`; `Resolved (1000+)` when the list was cut at LIST_LIMIT."""
-    count = f"{len(found)}+" if len(found) >= LIST_LIMIT else str(len(found))
-    return f"{VIEW_LABELS[view]} ({count})"
+def inbox(state: StateStore, view: View, model_id: str | None) -> tuple[Alert, ...]:
+    """The first MAX_CARDS alerts of one view, most severe first; stops the page with the
+    reason when they cannot be read."""
+    try:
+        return listed(state, view, model_id, MAX_CARDS)
+    except MonitorError as exc:
+        _stop_unreadable(exc)
+
+
+def _stop_unreadable(exc: MonitorError) -> NoReturn:
+    st.error(f"Cannot read the alerts: {exc}")
+    st.stop()
+    raise exc  # unreachable; st.stop raises
+
+
+def count_label(view: View, count: int) -> str:
+    """`Firing (3)`, `Resolved (12,345)`."""
+    return f"{VIEW_LABELS[view]} ({count:,})"
 
 
 def never_evaluated(state: StateStore) -> bool:
-    """No alert was ever recorded: the rules were never checked on this state."""
-    return not state.audit_log(entity="alert", limit=1)
+    """The rules were never checked on this state (no evaluation in the audit trail)."""
+    return alerts.last_evaluation(state) is None
 
 
 # -- messages that survive the rerun after an action ------------------------------------------
@@ -334,8 +354,6 @@ def _evaluate(context: PageContext, spinner: str) -> None:
     try:
         with st.spinner(spinner):
             result = alerts.evaluate(context.store, context.settings, context.state)
-        _listed.clear()  # values may change without a transition (and its audit row)
-        _active_counts.clear()
     except MonitorError as exc:
         st.error(f"Could not check the rules: {exc}")
         return
@@ -350,12 +368,24 @@ def _evaluate(context: PageContext, spinner: str) -> None:
         st.warning(problem)
 
 
-def check_controls(context: PageContext) -> None:
-    """ "Check rules now", and one automatic check when the rules never ran on this state.
+def last_checked(state: StateStore, now: dt.datetime | None = None) -> str:
+    """`Rules last checked 5 min ago (2024-05-01 09:00 UTC)`, by anyone."""
+    moment = alerts.last_evaluation(state)
+    if moment is None:
+        return "Rules not checked yet."
+    return f"Rules last checked {when(moment, now or utc_now())}."
 
-    Both write the state, so neither runs on a read-only dashboard."""
+
+def check_controls(context: PageContext) -> None:
+    """ "Check rules now", one automatic check when the rules never ran on this state,
+    and when they were last checked (here, by another session or by `monitor check`).
+
+    Both checks write the state, so neither runs on a read-only dashboard."""
     if context.settings.read_only:
-        st.caption("Rules are checked by `monitor check` (this dashboard is read-only).")
+        st.caption(
+            "Rules are checked by `monitor check` (this dashboard is read-only). "
+            + last_checked(context.state)
+        )
         return
     clicked = st.button(
         "Check rules now",
@@ -368,6 +398,7 @@ def check_controls(context: PageContext) -> None:
     elif not st.session_state.get(_EVALUATED_KEY) and never_evaluated(context.state):
         st.session_state[_EVALUATED_KEY] = True
         _evaluate(context, "First visit: checking every alert rule against the logs...")
+    st.caption(last_checked(context.state))
 
 
 # -- actions (widget callbacks) ----------------------------------------------------------------
@@ -442,13 +473,13 @@ def scope(context: PageContext) -> str | None:
     return model_id if choice == "model" else None
 
 
-def pick_view(found: Mapping[View, Sequence[Alert]]) -> View:
+def pick_view(counts: Mapping[View, int]) -> View:
     choice = st.segmented_control(
         "Show",
         list(VIEWS),
         default="firing",
         required=True,
-        format_func=lambda v: count_label(v, found[v]),
+        format_func=lambda v: count_label(v, counts[v]),
         key="alerts_view",
     )
     return choice if choice in VIEWS else "firing"
@@ -466,13 +497,14 @@ def action_hint(context: PageContext, actor: Actor | None) -> None:
 
 
 def alert_cards(
-    context: PageContext, shown: Sequence[Alert], view: View, actor: Actor | None
+    context: PageContext, shown: Sequence[Alert], view: View, total: int, actor: Actor | None
 ) -> None:
+    """The cards of `shown` (at most MAX_CARDS), the first of the view's `total` alerts."""
     if not shown:
         st.caption(f"No {VIEW_LABELS[view].lower()} alerts.")
         return
-    if len(shown) > MAX_CARDS:
-        st.caption(f"The first {MAX_CARDS} of {len(shown)} alerts (most severe first).")
+    if total > MAX_CARDS:
+        st.caption(f"The first {MAX_CARDS} of {total:,} alerts (most severe first).")
     now = utc_now()
     units = rule_units(context.settings)
     for alert in shown[:MAX_CARDS]:

@@ -11,10 +11,11 @@ ui_alerts.check_controls(context)
 ui_alerts.show_flash()
 
 model_id = ui_alerts.scope(context)
-found = ui_alerts.inbox(context.state, model_id)
-view = ui_alerts.pick_view(found)
+counts = ui_alerts.view_counts(context.state, model_id)
+view = ui_alerts.pick_view(counts)
 ui_alerts.action_hint(context, actor)
-ui_alerts.alert_cards(context, found[view], view, actor)
+shown = ui_alerts.inbox(context.state, view, model_id)
+ui_alerts.alert_cards(context, shown, view, counts[view], actor)
 
 st.subheader("Audit history")
 st.caption(

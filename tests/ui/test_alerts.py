@@ -20,6 +20,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from monitor import alerts, ui_alerts
+from monitor.alert_rules import alerts_config
 from monitor.config import load_settings
 from monitor.errors import MonitorError
 from monitor.state import Actor, StateStore, utc_now
@@ -93,6 +94,10 @@ def shown_alert_ids(at: AppTest) -> list[int]:
     return ids
 
 
+def captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption]
+
+
 def open_drawer(at: AppTest, key: str) -> None:
     """Open a popover (Acknowledge, Silence): its form is drawn only while it is open."""
     at.session_state[key] = True
@@ -135,11 +140,17 @@ def test_first_visit_checks_the_rules_and_the_inbox_matches_the_state(
     nodata = sorted(a.alert_id for a in everything if a.state == "nodata")
     assert sorted(shown_alert_ids(at)) == nodata
 
-    # a second session does not evaluate again: the state has alerts now
+    # when the rules were last checked: by the page, a moment ago
+    checked = alerts.last_evaluation(state)
+    assert checked is not None
+    assert f"Rules last checked just now ({ui_alerts.format_utc(checked)})." in captions(at)
+
+    # a second session does not evaluate again: the state was evaluated
     audited = len(state.audit_log(entity="alert", limit=10_000))
     again = open_alerts(data_dir, monkeypatch)
     assert not any(s.value.startswith("Checked the rules") for s in again.success)
     assert len(state.audit_log(entity="alert", limit=10_000)) == audited
+    assert alerts.last_evaluation(state) == checked
 
 
 def test_check_rules_now_reports_the_transitions(
@@ -158,6 +169,35 @@ def test_check_rules_now_reports_the_transitions(
     assert f": {changes} change{'s' if changes != 1 else ''} of state" in messages[0]
     unresolved = len(alerts.list_alerts(state, state_filter="active"))
     assert f"{unresolved} unresolved alert" in messages[0]
+
+
+def test_a_state_checked_with_nothing_to_report_is_not_checked_again(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Checked, all quiet" is not "never checked": no rules, no alerts, one evaluation."""
+    quiet = data_dir / "quiet.toml"
+    config = (data_dir / "monitor.toml").read_text(encoding="utf-8")
+    assert config.count("[alerts]") == 1  # the last table: replaced by one without rules
+    quiet.write_text(
+        config.split("[alerts]")[0] + "[alerts]\ndefault_rules = false\n", encoding="utf-8"
+    )
+    settings = load_settings(quiet)
+    assert alerts_config(settings).rules == ()
+    state = state_of(data_dir)
+    result = alerts.evaluate(LogStore(settings.data_dir), settings, state)
+    assert result.alerts == ()
+    checked = alerts.last_evaluation(state)
+    assert checked is not None
+
+    at = open_app(data_dir, monkeypatch, config=quiet)  # the Overview: zeros, not a hint
+    assert not any("have not been checked yet" in i.value for i in at.info)
+    assert {m.label: m.value for m in at.metric}["Critical"] == "0"
+    at.switch_page(PAGE).run()
+    assert_no_exception(at)
+    assert not any(s.value.startswith("Checked the rules") for s in at.success)
+    assert alerts.last_evaluation(state) == checked
+    assert f"Rules last checked just now ({ui_alerts.format_utc(checked)})." in captions(at)
+    assert at.button_group(key="alerts_view").options[0] == "Firing (0)"
 
 
 def test_acknowledge_with_a_note_is_persisted_and_audited(
@@ -300,6 +340,10 @@ def test_read_only_config_hides_every_action(
     assert not at.main.text_area and not at.main.text_input and not at.main.radio
     assert not [t for t in at.sidebar.text_input if t.key == "actor_name"]
     assert any("Read-only" in c.value for c in at.caption)
+    checked = alerts.last_evaluation(state_of(data_dir))
+    assert checked is not None
+    assert any(f"Rules last checked just now ({ui_alerts.format_utc(checked)})." in c
+               for c in captions(at))  # fmt: skip
 
 
 def test_without_a_name_there_are_no_actions_and_a_hint(
@@ -474,8 +518,7 @@ def test_value_against_threshold_in_the_metrics_unit() -> None:
     assert ui_alerts.comparison(make_alert(value=12_345.6), None) == "value 12,346 > 500"
 
 
-def test_counts_cut_at_the_list_limit_say_so() -> None:
-    one = make_alert()
-    assert ui_alerts.count_label("firing", (one,) * 3) == "Firing (3)"
-    many = (one,) * ui_alerts.LIST_LIMIT
-    assert ui_alerts.count_label("resolved", many) == f"Resolved ({ui_alerts.LIST_LIMIT}+)"
+def test_counts_are_whole_numbers_never_cut() -> None:
+    assert ui_alerts.count_label("firing", 3) == "Firing (3)"
+    assert ui_alerts.count_label("resolved", 1000) == "Resolved (1,000)"
+    assert ui_alerts.count_label("nodata", 12_345) == "No data (12,345)"
