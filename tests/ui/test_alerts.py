@@ -8,13 +8,11 @@ counts against a plain count over every stored alert.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 import shutil
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -26,6 +24,7 @@ from monitor.errors import MonitorError
 from monitor.state import Actor, StateStore, utc_now
 from monitor.store import LogStore
 from tests.ui.test_app import APP, assert_no_exception
+from tests.unit.test_alerts_support import make_alert
 
 PAGE = "pages/alerts.py"
 HOSTILE = "<script>alert(1)</script> **bold** [link](javascript:alert(2)) :red[x]"
@@ -478,34 +477,6 @@ def test_escape_markdown_leaves_no_markup() -> None:
     # every markup character is backslash-escaped, and nothing else changed
     assert re.search(r"(?<!\\)[_*<>\[\]():`$#]", escaped) is None, escaped
     assert escaped.replace("\\", "") == text
-
-
-def make_alert(**changes: Any) -> alerts.Alert:
-    base = alerts.Alert(
-        alert_id=1,
-        fingerprint="f",
-        episode=1,
-        rule="latency_p95",
-        severity="warning",
-        state="firing",
-        value=612.4,
-        threshold=500.0,
-        comparator=">",
-        labels={"model": "m"},
-        summary="",
-        page="system_health",
-        pending_since=NOW,
-        started_at=NOW,
-        resolved_at=None,
-        last_evaluated_at=NOW,
-        acknowledged_by=None,
-        acknowledged_verified=False,
-        acknowledged_at=None,
-        note=None,
-        silenced_until=None,
-        silence_reason=None,
-    )
-    return dataclasses.replace(base, **changes)
 
 
 def test_value_against_threshold_in_the_metrics_unit() -> None:

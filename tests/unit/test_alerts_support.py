@@ -3,11 +3,13 @@ written by hand (tests.logwriter, plain JSON), and settings with explicit alert 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from monitor import alerts
 from monitor.config import Settings, parse_settings
 from monitor.state import StateStore
 from monitor.store import LogStore
@@ -85,3 +87,35 @@ def alert_settings(
 
 def open_world(data_dir: Path) -> tuple[LogStore, StateStore]:
     return LogStore(data_dir), StateStore(data_dir / "state.sqlite")
+
+
+ALERT_TIME = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def make_alert(*, now: dt.datetime = ALERT_TIME, **changes: Any) -> alerts.Alert:
+    """A firing latency alert stamped `now`, with `changes` applied."""
+    base = alerts.Alert(
+        alert_id=1,
+        fingerprint="f",
+        episode=1,
+        rule="latency_p95",
+        severity="warning",
+        state="firing",
+        value=612.4,
+        threshold=500.0,
+        comparator=">",
+        labels={"model": "m"},
+        summary="",
+        page="system_health",
+        pending_since=now,
+        started_at=now,
+        resolved_at=None,
+        last_evaluated_at=now,
+        acknowledged_by=None,
+        acknowledged_verified=False,
+        acknowledged_at=None,
+        note=None,
+        silenced_until=None,
+        silence_reason=None,
+    )
+    return dataclasses.replace(base, **changes)

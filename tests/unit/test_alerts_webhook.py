@@ -20,6 +20,7 @@ from monitor.state import Actor
 from tests.unit.test_alerts_support import (
     T0,
     alert_settings,
+    make_alert,
     minutes,
     open_world,
     series,
@@ -205,29 +206,16 @@ def test_silenced_alerts_and_no_notify_send_nothing(world: Path, hook: Hook) -> 
 
 def test_the_message_escapes_text_for_slack() -> None:
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    alert = alerts.Alert(
+    alert = make_alert(
+        now=now,
         alert_id=7,
         fingerprint="f" * 16,
-        episode=1,
         rule="r<1>",
-        severity="warning",
-        state="firing",
         value=1.0,
         threshold=0.5,
-        comparator=">",
         labels={"model": "<script>&"},
         summary="PSI 1 > 0.5 for <script>&, feature <b>",
         page="drift",
-        pending_since=now,
-        started_at=now,
-        resolved_at=None,
-        last_evaluated_at=now,
-        acknowledged_by=None,
-        acknowledged_verified=False,
-        acknowledged_at=None,
-        note=None,
-        silenced_until=None,
-        silence_reason=None,
     )
     body = notify.message(alert, "firing")
     assert "<script>" not in body["text"] and "&lt;script&gt;&amp;" in body["text"]
