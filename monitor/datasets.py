@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import pyarrow.parquet as pq
 
-from monitor.config import TASKS, ModelConfig
+from monitor.config import TASKS, ModelConfig, Settings
 from monitor.errors import InputError
 from monitor.ingest import ColumnReport, Ingested
 from monitor.state import (
@@ -417,6 +417,55 @@ def _unknown(state: StateStore, name: str) -> InputError:
     known = [row["name"] for row in state.read("SELECT name FROM datasets ORDER BY name")]
     hint = _near(name, dict.fromkeys(known, "")) if known else " (no dataset is stored yet)"
     return InputError(f"no dataset named {name!r}{hint}")
+
+
+def attached_references(state: StateStore) -> dict[str, Dataset]:
+    """The newest reference dataset attached to each model (model id -> dataset): one
+    read of the state database."""
+    rows = state.read(
+        "SELECT * FROM datasets WHERE role = ? AND model_id IS NOT NULL"
+        " ORDER BY created_at DESC, id DESC",
+        ("reference",),
+    )
+    found: dict[str, Dataset] = {}
+    for row in rows:
+        found.setdefault(str(row["model_id"]), _dataset(state, row))
+    return found
+
+
+def apply_references(settings: Settings, references: Mapping[str, Dataset]) -> Settings:
+    """`settings` with each model's reference replaced by its attached upload (see
+    `with_uploaded_references`)."""
+    if not references:
+        return settings
+
+    def attach(model: ModelConfig, dataset: Dataset) -> ModelConfig:
+        roles = dataset.column_roles
+        return dataclasses.replace(
+            model,
+            reference=dataset.path,
+            label_column=roles.label or model.label_column,
+            prediction_column=roles.prediction or model.prediction_column,
+            score_column=roles.score or model.score_column,
+        )
+
+    configured = {m.id for m in settings.models}
+    models = [attach(m, references[m.id]) if m.id in references else m for m in settings.models]
+    models += [
+        attach(ModelConfig(id=model_id), references[model_id])
+        for model_id in sorted(references)
+        if model_id not in configured
+    ]
+    return dataclasses.replace(settings, models=tuple(models))
+
+
+def with_uploaded_references(settings: Settings, state: StateStore) -> Settings:
+    """Settings in which every model with an uploaded reference dataset attached (the
+    newest one) uses it as `reference`, with its label, prediction and score columns
+    where the upload names them (the configured names otherwise). It takes precedence
+    over monitor.toml's `reference`: attaching is the user's later, explicit act. A model
+    known only from the logs gets a ModelConfig (defaults plus the reference)."""
+    return apply_references(settings, attached_references(state))
 
 
 # -- changing -------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -73,6 +74,9 @@ class PageContext:
     """Alerts, rollback marks, uploaded datasets and the audit trail (SQLite)."""
     source: DataSource = DataSource()
     """The sidebar's data source (Drift, Data quality and Fairness)."""
+    references: Mapping[str, Dataset] = field(default_factory=dict)
+    """Uploaded reference datasets attached to models (model id -> dataset); `settings`
+    already uses them as the models' references."""
 
 
 @st.cache_resource(show_spinner=False)
@@ -122,14 +126,25 @@ def traffic(
     return health.traffic(_store, model_id, window, bucket, versions)
 
 
-@st.cache_data(ttl=300, show_spinner="Checking performance, drift and fairness...", max_entries=64)
 def model_status(
-    _store: LogStore, version: str, _settings: Settings, model_id: str, window: Window
+    store: LogStore, version: str, settings: Settings, model_id: str, window: Window
+) -> executive.ModelStatus:
+    """`executive.model_status`, cached on the store's version and the reference file."""
+    stamp = ui_performance.reference_stamp(settings.model(model_id))
+    return _model_status(store, version, settings, model_id, stamp, window)
+
+
+@st.cache_data(ttl=300, show_spinner="Checking performance, drift and fairness...", max_entries=64)
+def _model_status(
+    _store: LogStore,
+    version: str,
+    _settings: Settings,
+    model_id: str,
+    stamp: ui_performance.ReferenceStamp,
+    window: Window,
 ) -> executive.ModelStatus:
     model = _settings.model(model_id)
-    fit = ui_performance.reference_fit(
-        _store, model, model_id, ui_performance.reference_stamp(model)
-    )
+    fit = ui_performance.reference_fit(_store, model, model_id, stamp)
     return executive.model_status(_store, _settings, model_id, window, reference=fit)
 
 
@@ -189,13 +204,14 @@ def load_context() -> PageContext:
     try:
         state = _state(str(settings.data_dir))
         source = _source_sidebar(state)
+        references = datasets.attached_references(state)
     except MonitorError as exc:
         st.error(f"State database problem: {exc}")
         st.stop()
         raise  # unreachable; st.stop raises
-    context = PageContext(
-        settings, store, models, filters, bootstrap.is_demo(settings.data_dir), state, source
-    )
+    is_demo = bootstrap.is_demo(settings.data_dir)
+    settings = datasets.apply_references(settings, references)
+    context = PageContext(settings, store, models, filters, is_demo, state, source, references)
     st.session_state[_CONTEXT_KEY] = context
     return context
 

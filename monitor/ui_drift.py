@@ -25,6 +25,7 @@ from monitor.metrics import drift, drift_distribution, drift_profile, drift_time
 from monitor.metrics.drift_registry import CORRECTIONS, Correction
 from monitor.store import LogStore
 from monitor.tabular import FileDatabase
+from monitor.ui_performance import reference_stamp
 
 if TYPE_CHECKING:
     from monitor.ui import PageContext
@@ -72,9 +73,14 @@ def window_label(model: ModelConfig, window: Window) -> str:
     return f"{model.id} logs {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC"
 
 
-def baseline_label(model: ModelConfig, window: Window, baseline: Baseline) -> str:
-    """What the page compares against, in words (cheap: no statistics)."""
+def baseline_label(
+    model: ModelConfig, window: Window, baseline: Baseline, uploaded: str | None = None
+) -> str:
+    """What the page compares against, in words (cheap: no statistics); `uploaded`: the
+    name of the uploaded dataset that is the model's reference, if it is one."""
     if baseline == "reference dataset":
+        if uploaded is not None:
+            return f"the reference dataset (uploaded dataset '{uploaded}')"
         return f"the reference dataset ({model.reference})"
     before = window.previous()
     return f"the previous window ({before.start:%Y-%m-%d %H:%M} to {before.end:%Y-%m-%d %H:%M} UTC)"
@@ -92,6 +98,8 @@ class LogScope:
     window_label: str
     """The sidebar's window choice (e.g. "Last 24 hours")."""
     baseline: Baseline
+    uploaded_reference: str | None = None
+    """The name of the uploaded dataset that is the model's reference, if it is one."""
 
     @property
     def runner(self) -> LogStore:
@@ -99,7 +107,9 @@ class LogScope:
 
     @property
     def key(self) -> tuple[Any, ...]:
-        """What the cached results depend on (new log files change the store's version)."""
+        """What the cached results depend on (new log files change the store's version;
+        another reference file, e.g. an uploaded one attached, changes the stamp)."""
+        stamp = reference_stamp(self.model) if self.baseline == "reference dataset" else None
         return (
             "logs",
             self.store.version,
@@ -107,6 +117,7 @@ class LogScope:
             self.window,
             self.versions,
             self.baseline,
+            stamp,
         )
 
 
@@ -131,12 +142,25 @@ Scope = LogScope | UploadScope
 
 
 def attached_model(settings: Settings, *found: Dataset) -> ModelConfig | None:
-    """The configured model the first of the datasets is attached to, if any."""
-    configured = {m.id: m for m in settings.models}
+    """The configured model the first of the datasets is attached to, if any (a model
+    whose configuration is only the defaults and a reference, such as one known from the
+    logs with an uploaded reference attached, has nothing to apply)."""
+    configured = {m.id: m for m in settings.models if not _defaults_only(m)}
     for dataset in found:
         if dataset.model_id is not None and dataset.model_id in configured:
             return configured[dataset.model_id]
     return None
+
+
+def _defaults_only(model: ModelConfig) -> bool:
+    plain = ModelConfig(id=model.id)
+    return plain == dataclasses.replace(
+        model,
+        reference=None,
+        label_column=plain.label_column,
+        prediction_column=plain.prediction_column,
+        score_column=plain.score_column,
+    )
 
 
 def choose_scope(context: PageContext, container: DeltaGenerator, page: str) -> Scope:
@@ -159,25 +183,38 @@ def choose_scope(context: PageContext, container: DeltaGenerator, page: str) -> 
     baseline = container.selectbox(
         "Compare against", baselines(model), key=f"{page}_baseline_{model.id}"
     )
+    uploaded = context.references.get(model.id)
     return LogScope(
-        context.store, model, filters.window, filters.versions, filters.window_label, baseline
+        context.store,
+        model,
+        filters.window,
+        filters.versions,
+        filters.window_label,
+        baseline,
+        None if uploaded is None else uploaded.name,
     )
 
 
 def describe(scope: Scope) -> str:
     """What the page compares, as markdown (uploaded names escaped)."""
-    if isinstance(scope, UploadScope):
-        from monitor import ui
+    from monitor import ui
 
+    if isinstance(scope, UploadScope):
         text = ui.source_caption(ui.DataSource("uploads", scope.reference, scope.current))
         if scope.model is not None:
             text += f" Attached to model {ui.escape_markdown(scope.model.id)}."
         return text
     window = scope.window
+    uploaded = scope.uploaded_reference
+    against = baseline_label(
+        scope.model,
+        window,
+        scope.baseline,
+        None if uploaded is None else ui.escape_markdown(uploaded),
+    )
     return (
         f"{scope.model.id}: {scope.window_label.lower()} ({window.start:%Y-%m-%d %H:%M} to "
-        f"{window.end:%Y-%m-%d %H:%M} UTC) against "
-        f"{baseline_label(scope.model, window, scope.baseline)}."
+        f"{window.end:%Y-%m-%d %H:%M} UTC) against {against}."
     )
 
 
@@ -191,7 +228,7 @@ def export_labels(scope: Scope) -> tuple[str, str, str]:
         )
     return (
         scope.model.id,
-        baseline_label(scope.model, scope.window, scope.baseline),
+        baseline_label(scope.model, scope.window, scope.baseline, scope.uploaded_reference),
         window_label(scope.model, scope.window),
     )
 

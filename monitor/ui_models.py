@@ -27,7 +27,7 @@ from monitor.state import Actor
 from monitor.store import LogStore
 from monitor.ui import PageContext, escape_markdown
 from monitor.ui_actor import describe
-from monitor.ui_performance import reference_fit, reference_stamp
+from monitor.ui_performance import ReferenceStamp, reference_fit, reference_stamp
 
 _FLASH: Final = "models_flash"
 _PENDING: Final = "models_pending_mark"
@@ -49,9 +49,19 @@ def _fit(store: LogStore, settings: Settings, model_id: str) -> ReferenceFit:
     return reference_fit(store, model, model_id, reference_stamp(model))
 
 
+def _stamp(context: PageContext, model_id: str) -> ReferenceStamp:
+    """The reference file in the cache keys below (an uploaded reference can replace it)."""
+    return reference_stamp(context.settings.model(model_id))
+
+
 @st.cache_data(ttl=300, show_spinner="Reading versions...", max_entries=64)
 def _usage(
-    _store: LogStore, version: str, _settings: Settings, model_id: str, window: Window
+    _store: LogStore,
+    version: str,
+    _settings: Settings,
+    model_id: str,
+    stamp: ReferenceStamp,
+    window: Window,
 ) -> ModelUsage:
     fit = _fit(_store, _settings, model_id)
     return registry.usage(_store, _settings, model_id, window, reference=fit)
@@ -63,6 +73,7 @@ def _comparison(
     version: str,
     _settings: Settings,
     model_id: str,
+    stamp: ReferenceStamp,
     baseline: str,
     candidate: str,
     window: Window,
@@ -83,7 +94,13 @@ def _comparison(
 
 @st.cache_data(ttl=300, show_spinner="Looking for the last healthy version...", max_entries=64)
 def _healthy(
-    _store: LogStore, version: str, _settings: Settings, model_id: str, current: str, window: Window
+    _store: LogStore,
+    version: str,
+    _settings: Settings,
+    model_id: str,
+    stamp: ReferenceStamp,
+    current: str,
+    window: Window,
 ) -> HealthyVersion:
     fit = _fit(_store, _settings, model_id)
     return registry_compare.last_healthy(
@@ -93,7 +110,9 @@ def _healthy(
 
 def versions(context: PageContext, model_id: str, window: Window) -> ModelVersions:
     store = context.store
-    found = _usage(store, store.version, context.settings, model_id, window)
+    found = _usage(
+        store, store.version, context.settings, model_id, _stamp(context, model_id), window
+    )
     return registry.model_versions(context.state, found)
 
 
@@ -108,7 +127,15 @@ def comparison(
 ) -> Comparison:
     store = context.store
     return _comparison(
-        store, store.version, context.settings, model_id, baseline, candidate, window, apart
+        store,
+        store.version,
+        context.settings,
+        model_id,
+        _stamp(context, model_id),
+        baseline,
+        candidate,
+        window,
+        apart,
     )
 
 
@@ -416,7 +443,8 @@ def _mark_dialog(context: PageContext, found: ModelVersions, window: Window, act
     if not targets:
         st.info("This model has no other version to roll back to.")
         return
-    healthy = _healthy(store, store.version, context.settings, model_id, current, window)
+    stamp = _stamp(context, model_id)
+    healthy = _healthy(store, store.version, context.settings, model_id, stamp, current, window)
     default = healthy.found.version if healthy.found is not None else targets[-1]
     st.text(f"Model: {model_id}\nFrom (current version): {_name(current)}")
     target = st.selectbox(

@@ -13,15 +13,23 @@ from typing import Any
 
 from monitor import schema
 from monitor.config import Settings, load_settings
+from monitor.state import STATE_FILE_NAME, StateStore
 
 EXIT_OK = 0
 
 
 def settings(args: argparse.Namespace) -> Settings:
-    """Settings from --config / $MONITOR_CONFIG, with --data-dir on top."""
+    """Settings from --config / $MONITOR_CONFIG, with --data-dir on top, and the
+    uploaded reference datasets attached to models (`datasets.with_uploaded_references`)
+    when the data directory has a state database."""
     loaded = load_settings(args.config)
     if args.data_dir:
         loaded = dataclasses.replace(loaded, data_dir=Path(args.data_dir).resolve())
+    state_file = loaded.data_dir / STATE_FILE_NAME
+    if state_file.is_file():  # never create a state database for a read-only command
+        from monitor import datasets  # pyarrow: only when needed
+
+        loaded = datasets.with_uploaded_references(loaded, StateStore(state_file))
     return loaded
 
 
