@@ -249,7 +249,7 @@ def _sidebar(models: tuple[ModelInfo, ...]) -> Filters | None:
     return Filters(model, tuple(versions), window, label)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=])")
 
 
 def escape_markdown(text: str) -> str:

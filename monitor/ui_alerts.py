@@ -24,7 +24,7 @@ from monitor.alerts import Alert, StateFilter
 from monitor.config import Settings
 from monitor.errors import MonitorError
 from monitor.state import Actor, AuditEntry, StateStore, utc_now
-from monitor.ui import PageContext
+from monitor.ui import PageContext, escape_markdown
 
 View = Literal["firing", "pending", "nodata", "acknowledged", "silenced", "resolved"]
 VIEWS: Final[tuple[View, ...]] = (
@@ -85,15 +85,9 @@ _FLASH_KEY: Final = "alerts_flash"
 _EVALUATED_KEY: Final = "alerts_auto_evaluated"
 _UNSHOWN_CHANGES: Final = frozenset({"evaluated_at", "acknowledged_at"})
 _ISO_TIME: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
-_MARKDOWN_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 
 
 # -- pure formatting ---------------------------------------------------------------------------
-
-
-def escape_markdown(text: str) -> str:
-    """Text shown inside st.markdown/st.caption as the literal characters it holds."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
 
 
 def format_number(value: float) -> str:
@@ -314,7 +308,7 @@ def inbox(state: StateStore, view: View, model_id: str | None) -> tuple[Alert, .
 
 
 def _stop_unreadable(exc: MonitorError) -> NoReturn:
-    st.error(f"Cannot read the alerts: {exc}")
+    st.error(f"Cannot read the alerts: {escape_markdown(str(exc))}")
     st.stop()
     raise exc  # unreachable; st.stop raises
 
@@ -355,7 +349,7 @@ def _evaluate(context: PageContext, spinner: str) -> None:
         with st.spinner(spinner):
             result = alerts.evaluate(context.store, context.settings, context.state)
     except MonitorError as exc:
-        st.error(f"Could not check the rules: {exc}")
+        st.error(f"Could not check the rules: {escape_markdown(str(exc))}")
         return
     changes = len(result.transitions)
     unresolved = sum(a.state != "resolved" for a in result.alerts)

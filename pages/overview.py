@@ -40,7 +40,7 @@ for other in context.models:
     status = ui.model_status(store, store.version, context.settings, other.model_id, window)
     trend = ui.traffic(store, store.version, other.model_id, window, bucket_for(window), ())
     with st.container(border=True):
-        st.markdown(f"**{other.model_id}**")
+        st.markdown(f"**{ui.escape_markdown(other.model_id)}**")
         if alerts_checked:
             ui_alerts.model_alerts_caption(context.state, other.model_id)
         cells = st.columns(6)

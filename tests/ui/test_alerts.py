@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from monitor import alerts, ui_alerts
+from monitor import alerts, ui, ui_alerts
 from monitor.alert_rules import alerts_config
 from monitor.config import load_settings
 from monitor.errors import MonitorError
@@ -473,7 +473,7 @@ def test_audit_change_lists_only_what_changed() -> None:
 
 def test_escape_markdown_leaves_no_markup() -> None:
     text = "a_b *c* <i>d</i> :red[e] [f](g) `h` $x$ # i"
-    escaped = ui_alerts.escape_markdown(text)
+    escaped = ui.escape_markdown(text)
     # every markup character is backslash-escaped, and nothing else changed
     assert re.search(r"(?<!\\)[_*<>\[\]():`$#]", escaped) is None, escaped
     assert escaped.replace("\\", "") == text
