@@ -57,6 +57,11 @@ class Actor:
             raise StateError("say who is acting: the name must not be empty")
 
 
+def actor_label(name: str, verified: bool) -> str:
+    """How an actor is shown: names typed without signing in say "(unverified)"."""
+    return name if verified else f"{name} (unverified)"
+
+
 SYSTEM_ACTOR: Final = Actor("monitor", verified=True)
 """The actor for automatic changes (rule evaluation, notifications)."""
 

@@ -45,8 +45,3 @@ def actor(settings: Settings) -> Actor | None:
     if not name:
         return None
     return Actor(name, verified=False)
-
-
-def describe(name: str, verified: bool) -> str:
-    """How an actor is shown: unverified names say so."""
-    return name if verified else f"{name} (unverified)"

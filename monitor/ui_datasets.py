@@ -23,9 +23,8 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from monitor import datasets, ingest
 from monitor.errors import MonitorError
-from monitor.state import Actor
+from monitor.state import Actor, actor_label
 from monitor.ui import PageContext, escape_markdown
-from monitor.ui_actor import describe
 
 Role = Literal["reference", "current"]
 ROLES: Final[tuple[Role, ...]] = ("reference", "current")
@@ -189,7 +188,7 @@ def listing(found: Sequence[datasets.Dataset]) -> list[dict[str, Any]]:
             "source file": d.source_name,
             "sha256": d.sha256[:12],
             "model": d.model_id or "",
-            "by": describe(d.created_by, d.created_verified),
+            "by": actor_label(d.created_by, d.created_verified),
             "when": d.created_at,
         }
         for d in found
@@ -494,7 +493,7 @@ def render_upload(context: PageContext, actor: Actor | None) -> None:
         requests.append(SaveRequest(role, ingested, names_chosen[role], roles, model_id))
     outcome = save(context, requests, actor)
     for role, existing in outcome.duplicates:
-        by = describe(existing.created_by, existing.created_verified)
+        by = actor_label(existing.created_by, existing.created_verified)
         st.info(
             f"The {role} file is already saved, as dataset "
             f"**{escape_markdown(existing.name)}** ({existing.role}, saved by "

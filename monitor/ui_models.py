@@ -23,10 +23,9 @@ from monitor.metrics.performance import ReferenceFit
 from monitor.registry import Conflict, ModelUsage, ModelVersions
 from monitor.registry_compare import Comparison, HealthyVersion, VersionMetrics
 from monitor.registry_rollback import RollbackMark
-from monitor.state import Actor
+from monitor.state import Actor, actor_label
 from monitor.store import LogStore
 from monitor.ui import PageContext, escape_markdown
-from monitor.ui_actor import describe
 from monitor.ui_performance import ReferenceStamp, reference_fit, reference_stamp
 
 _FLASH: Final = "models_flash"
@@ -199,13 +198,13 @@ def marks_table(found: Sequence[RollbackMark]) -> list[dict[str, Any]]:
             "from": _name(m.from_version),
             "to": _name(m.to_version),
             "status": m.status,
-            "requested by": describe(m.requested_by, m.requested_verified),
+            "requested by": actor_label(m.requested_by, m.requested_verified),
             "requested at (UTC)": m.requested_at,
             "reason": m.reason,
             "alerts": ", ".join(f"#{a}" for a in m.alert_ids),
             "closed by": ""
             if m.closed_by is None
-            else describe(m.closed_by, bool(m.closed_verified)),
+            else actor_label(m.closed_by, bool(m.closed_verified)),
             "closed at (UTC)": m.closed_at,
         }
         for m in found
@@ -566,7 +565,7 @@ def render_history(context: PageContext, model_id: str) -> None:
         [
             {
                 "at (UTC)": e.at,
-                "who": describe(e.actor, e.actor_verified),
+                "who": actor_label(e.actor, e.actor_verified),
                 "action": e.action,
                 "what": f"rollback #{e.entity_id}" if e.entity == "rollback" else e.entity_id,
                 "change": change_text(e.before, e.after),

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from monitor import ui, ui_actor, ui_alerts
+from monitor import alert_format, ui, ui_actor, ui_alerts
 
 context = ui.current()
 st.title("Alerts")
@@ -19,7 +19,7 @@ ui_alerts.alert_cards(context, shown, view, counts[view], actor)
 
 st.subheader("Audit history")
 st.caption(
-    f"The newest {ui_alerts.AUDIT_ROWS} actions on alerts and silences, by people and by "
+    f"The newest {alert_format.AUDIT_ROWS} actions on alerts and silences, by people and by "
     "rule checks; unverified names were typed, not signed in."
 )
 ui_alerts.audit_history(context.state)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from monitor import alerts, ui, ui_alerts
+from monitor import alert_format, alerts, ui, ui_alerts
 from monitor.alert_rules import alerts_config
 from monitor.config import load_settings
 from monitor.errors import MonitorError
@@ -142,7 +142,7 @@ def test_first_visit_checks_the_rules_and_the_inbox_matches_the_state(
     # when the rules were last checked: by the page, a moment ago
     checked = alerts.last_evaluation(state)
     assert checked is not None
-    assert f"Rules last checked just now ({ui_alerts.format_utc(checked)})." in captions(at)
+    assert f"Rules last checked just now ({alert_format.format_utc(checked)})." in captions(at)
 
     # a second session does not evaluate again: the state was evaluated
     audited = len(state.audit_log(entity="alert", limit=10_000))
@@ -195,7 +195,7 @@ def test_a_state_checked_with_nothing_to_report_is_not_checked_again(
     assert_no_exception(at)
     assert not any(s.value.startswith("Checked the rules") for s in at.success)
     assert alerts.last_evaluation(state) == checked
-    assert f"Rules last checked just now ({ui_alerts.format_utc(checked)})." in captions(at)
+    assert f"Rules last checked just now ({alert_format.format_utc(checked)})." in captions(at)
     assert at.button_group(key="alerts_view").options[0] == "Firing (0)"
 
 
@@ -341,7 +341,7 @@ def test_read_only_config_hides_every_action(
     assert any("Read-only" in c.value for c in at.caption)
     checked = alerts.last_evaluation(state_of(data_dir))
     assert checked is not None
-    assert any(f"Rules last checked just now ({ui_alerts.format_utc(checked)})." in c
+    assert any(f"Rules last checked just now ({alert_format.format_utc(checked)})." in c
                for c in captions(at))  # fmt: skip
 
 
@@ -441,32 +441,34 @@ NOW = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
     ],
 )
 def test_ago(delta: dt.timedelta, text: str) -> None:
-    assert ui_alerts.ago(NOW - delta, NOW) == text
+    assert alert_format.ago(NOW - delta, NOW) == text
 
 
 def test_silence_until_presets_and_dates() -> None:
-    assert ui_alerts.silence_until("1 hour", None, None, NOW) == NOW + dt.timedelta(hours=1)
-    assert ui_alerts.silence_until("7 days", None, None, NOW) == NOW + dt.timedelta(days=7)
-    chosen = ui_alerts.silence_until(
+    assert alert_format.silence_until("1 hour", None, None, NOW) == NOW + dt.timedelta(hours=1)
+    assert alert_format.silence_until("7 days", None, None, NOW) == NOW + dt.timedelta(days=7)
+    chosen = alert_format.silence_until(
         "Until the date below", dt.date(2024, 5, 3), dt.time(9, 30), NOW
     )
     assert chosen == dt.datetime(2024, 5, 3, 9, 30, tzinfo=dt.UTC)
     with pytest.raises(MonitorError, match="date and time"):
-        ui_alerts.silence_until("Until the date below", None, dt.time(9), NOW)
+        alert_format.silence_until("Until the date below", None, dt.time(9), NOW)
 
 
 def test_audit_change_lists_only_what_changed() -> None:
     assert (
-        ui_alerts.change({"state": "pending", "value": 0.3}, {"state": "firing", "value": 0.3})
+        alert_format.change({"state": "pending", "value": 0.3}, {"state": "firing", "value": 0.3})
         == "state: pending -> firing"
     )
     acknowledged = {"acknowledged_by": "Ann", "acknowledged_at": "2024-05-01T12:00:00+00:00"}
-    assert ui_alerts.change({"acknowledged_by": None}, acknowledged) == "acknowledged_by: – -> Ann"
-    assert ui_alerts.change(
+    assert (
+        alert_format.change({"acknowledged_by": None}, acknowledged) == "acknowledged_by: – -> Ann"
+    )
+    assert alert_format.change(
         None, {"state": "firing", "evaluated_at": "2024-05-01T12:00:00+00:00"}
     ) == ("state: – -> firing")
     silence = {"until": "2024-05-01T16:00:00.000000+00:00", "reason": "retraining"}
-    assert ui_alerts.change(None, silence) == (
+    assert alert_format.change(None, silence) == (
         "reason: – -> retraining; until: – -> 2024-05-01 16:00 UTC"
     )
 
@@ -480,13 +482,13 @@ def test_escape_markdown_leaves_no_markup() -> None:
 
 
 def test_value_against_threshold_in_the_metrics_unit() -> None:
-    assert ui_alerts.comparison(make_alert(), "ms") == "value 612 ms > 500 ms"
+    assert alert_format.comparison(make_alert(), "ms") == "value 612 ms > 500 ms"
     share = make_alert(value=0.0731, threshold=0.05)
-    assert ui_alerts.comparison(share, "share") == "value 7.3% > 5.0%"
-    assert ui_alerts.comparison(share, None) == "value 0.0731 > 0.05"
+    assert alert_format.comparison(share, "share") == "value 7.3% > 5.0%"
+    assert alert_format.comparison(share, None) == "value 0.0731 > 0.05"
     missing = make_alert(value=None, comparator=">=", threshold=0.5)
-    assert ui_alerts.comparison(missing, "") == "no data (the rule fires when ≥ 0.5)"
-    assert ui_alerts.comparison(make_alert(value=12_345.6), None) == "value 12,346 > 500"
+    assert alert_format.comparison(missing, "") == "no data (the rule fires when ≥ 0.5)"
+    assert alert_format.comparison(make_alert(value=12_345.6), None) == "value 12,346 > 500"
 
 
 def test_counts_are_whole_numbers_never_cut() -> None:
