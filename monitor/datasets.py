@@ -207,6 +207,7 @@ def save_dataset(
         raise InputError("the model id must not be empty")
     _check_free(state, name, ingested.sha256, role)
     folder = uploads_dir(data_dir)
+    sweep_orphans(state, data_dir)
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{_slug(name)}-{ingested.sha256[:8]}-{secrets.token_hex(3)}.parquet"
@@ -220,6 +221,33 @@ def save_dataset(
                 folder.rmdir()  # only when empty: the directory is as it was
         raise
     return get_dataset(state, name)
+
+
+ORPHAN_AGE: Final = dt.timedelta(hours=1)
+"""How old an unregistered file in uploads/ must be before a save removes it: older
+than any save or delete still in flight."""
+
+
+def sweep_orphans(
+    state: StateStore, data_dir: Path, *, older_than: dt.timedelta = ORPHAN_AGE
+) -> tuple[Path, ...]:
+    """Remove files in uploads/ that no dataset row names and that are older than
+    `older_than`: what a process killed between writing a file and committing its row
+    (or between a delete's commit and its unlink) left behind. Returns what was removed."""
+    folder = uploads_dir(data_dir)
+    if not folder.is_dir():
+        return ()
+    known = {Path(row["path"]).name for row in state.read("SELECT path FROM datasets")}
+    cutoff = utc_now().timestamp() - older_than.total_seconds()
+    removed: list[Path] = []
+    for path in folder.iterdir():
+        if not path.is_file() or path.name in known:
+            continue
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(path)
+    return tuple(removed)
 
 
 def _register(

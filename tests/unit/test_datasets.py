@@ -4,10 +4,13 @@ DuckDB; expected numbers computed with pandas and plain Python over the raw rows
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from monitor.datasets import (
+    ORPHAN_AGE,
     ColumnRoles,
     Dataset,
     DuplicateDataset,
@@ -27,6 +31,7 @@ from monitor.datasets import (
     list_datasets,
     rename_dataset,
     save_dataset,
+    sweep_orphans,
 )
 from monitor.errors import InputError
 from monitor.ingest import read_upload
@@ -269,3 +274,38 @@ def test_state_rows_match_the_files(store: tuple[Path, StateStore]) -> None:
     finally:
         con.close()
     assert check == "ok"
+
+
+def test_a_save_sweeps_old_unregistered_files_only(tmp_path: Path) -> None:
+    """What a killed save left behind (a file without a row) goes at the next save, once
+    it is older than a save in flight can be; registered and young files stay."""
+    data_dir = tmp_path / "data"
+    state = StateStore.for_data_dir(data_dir)
+    first = save_dataset(
+        state,
+        data_dir,
+        read_upload(b"a,b\n1,2\n3,4\n", "first.csv", max_bytes=LIMIT),
+        name="first",
+        role="reference",
+        actor=Actor("ann"),
+    )
+    uploads = data_dir / "uploads"
+    old = uploads / "killed-save-0000.parquet"
+    old.write_bytes(b"PAR1 left behind")
+    stale = time.time() - ORPHAN_AGE.total_seconds() - 60
+    os.utime(old, (stale, stale))
+    os.utime(first.path, (stale, stale))  # old but registered: stays
+    young = uploads / "in-flight.parquet.tmp"
+    young.write_bytes(b"being written")
+    assert sweep_orphans(state, data_dir, older_than=dt.timedelta(days=365)) == ()
+    save_dataset(
+        state,
+        data_dir,
+        read_upload(b"a,b\n5,6\n", "second.csv", max_bytes=LIMIT),
+        name="second",
+        role="current",
+        actor=Actor("ann"),
+    )
+    assert not old.exists()
+    assert young.exists() and first.path.exists()
+    assert {d.name for d in list_datasets(state)} == {"first", "second"}
