@@ -7,7 +7,7 @@ Streamlit's legacy `pages/` folder mode (see monitor.ui.current).
 
 import streamlit as st
 
-from monitor import ui
+from monitor.ui import context as ui
 
 st.set_page_config(page_title="Model monitor", page_icon=":material/monitoring:", layout="wide")
 

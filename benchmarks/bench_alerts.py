@@ -41,10 +41,10 @@ def child(data_dir: Path, state_path: Path, warm_runs: int) -> dict[str, Any]:
     """One process: the phases of a cold evaluation, then `warm_runs` warm ones."""
     marks: dict[str, Any] = {}
     start = time.perf_counter()
-    from monitor import alerts
-    from monitor.config import load_settings
-    from monitor.state import StateStore
-    from monitor.store import LogStore
+    from monitor.core.config import load_settings
+    from monitor.core.state import StateStore
+    from monitor.core.store import LogStore
+    from monitor.ops.alerts import actions as alerts
 
     marks["imports_s"] = time.perf_counter() - start
     step = time.perf_counter()
@@ -55,7 +55,6 @@ def child(data_dir: Path, state_path: Path, warm_runs: int) -> dict[str, Any]:
     state = StateStore(state_path)
     marks["state_s"] = time.perf_counter() - step
     step = time.perf_counter()
-    import monitor.alert_metrics
     import monitor.catalog  # noqa: F401
 
     marks["engines_s"] = time.perf_counter() - step

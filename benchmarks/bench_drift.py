@@ -88,9 +88,9 @@ def timed_process(command: list[str]) -> tuple[float, float, str]:
 
 def phases(reference: Path, current: Path) -> dict[str, float]:
     start = time.perf_counter()
-    from monitor.metrics import drift_profile
-    from monitor.metrics.drift import compare
-    from monitor.tabular import FileDatabase, file_relation
+    from monitor.core.tabular import FileDatabase, file_relation
+    from monitor.metrics.drift import profile as drift_profile
+    from monitor.metrics.drift.report import compare
 
     marks = {"imports_s": time.perf_counter() - start}
     step = time.perf_counter()

@@ -29,10 +29,10 @@ from typing import Any
 
 
 def child(data_dir: Path, warm_runs: int) -> dict[str, Any]:
-    from monitor import catalog
-    from monitor.catalog import Window
-    from monitor.metrics import health
-    from monitor.store import LogStore
+    from monitor.core import catalog
+    from monitor.core.catalog import Window
+    from monitor.core.store import LogStore
+    from monitor.metrics.health import service as health
 
     timings: dict[str, Any] = {}
     start = time.perf_counter()
@@ -79,8 +79,7 @@ def main() -> None:
         print(json.dumps(child(args.data_dir, warm_runs=5)))
         return
 
-    from monitor import bootstrap
-    from monitor.demo import generate_demo
+    from monitor.demo import bootstrap, generate_demo
 
     if not bootstrap.has_logs(args.data_dir):
         start = time.perf_counter()

@@ -42,14 +42,14 @@ def main() -> None:
     parser.add_argument("--predictions", type=int, default=200_000)
     args = parser.parse_args()
 
-    from monitor import catalog
-    from monitor.buckets import Bucket
-    from monitor.catalog import Window
-    from monitor.config import load_settings
+    from monitor.core import catalog
+    from monitor.core.buckets import Bucket
+    from monitor.core.catalog import Window
+    from monitor.core.config import load_settings
+    from monitor.core.store import LogStore
     from monitor.demo import generate_demo
-    from monitor.metrics import performance as perf
-    from monitor.metrics.segments import segments
-    from monitor.store import LogStore
+    from monitor.metrics.performance import report as perf
+    from monitor.metrics.performance.segments import segments
 
     if not (args.data_dir / "logs").exists():
         generate_demo(args.data_dir, predictions=args.predictions)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from monitor import schema
+from monitor.core import schema
 
 _PRED: Final = 0
 _FEEDBACK: Final = 1

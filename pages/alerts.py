@@ -2,7 +2,10 @@
 
 import streamlit as st
 
-from monitor import alert_format, ui, ui_actor, ui_alerts
+from monitor.ops.alerts import format as alert_format
+from monitor.ui import actor as ui_actor
+from monitor.ui import alerts as ui_alerts
+from monitor.ui import context as ui
 
 context = ui.current()
 st.title("Alerts")

@@ -2,8 +2,12 @@
 
 import streamlit as st
 
-from monitor import charts_quality, quality_export, ui, ui_drift, ui_quality
-from monitor.errors import MonitorError
+from monitor.core.errors import MonitorError
+from monitor.reports import quality_export
+from monitor.ui import context as ui
+from monitor.ui import drift as ui_drift
+from monitor.ui import quality as ui_quality
+from monitor.ui.charts import quality as charts_quality
 
 context = ui.current()
 st.title("Data quality")

@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from monitor import ui, ui_actor, ui_datasets
+from monitor.ui import actor as ui_actor
+from monitor.ui import context as ui
+from monitor.ui import datasets as ui_datasets
 
 context = ui.current()
 st.title("Datasets")

@@ -2,9 +2,12 @@
 
 import streamlit as st
 
-from monitor import charts_drift, drift_export, ui, ui_drift
-from monitor.errors import MonitorError
-from monitor.metrics.drift_registry import METHODS
+from monitor.core.errors import MonitorError
+from monitor.metrics.drift.registry import METHODS
+from monitor.reports import drift_export
+from monitor.ui import context as ui
+from monitor.ui import drift as ui_drift
+from monitor.ui.charts import drift as charts_drift
 
 context = ui.current()
 st.title("Drift")

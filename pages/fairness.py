@@ -2,11 +2,14 @@
 
 import streamlit as st
 
-from monitor import charts_fairness, fairness_export, ui, ui_fairness
-from monitor.errors import MonitorError
-from monitor.metrics.fairness import DEFAULT_MIN_CLASS_COUNT, DEFAULT_MIN_GROUP_SIZE
-from monitor.metrics.fairness_input import group_label
-from monitor.metrics.fairness_rates import DEFAULT_METRIC, TITLES, metrics_for
+from monitor.core.errors import MonitorError
+from monitor.metrics.fairness.audit import DEFAULT_MIN_CLASS_COUNT, DEFAULT_MIN_GROUP_SIZE
+from monitor.metrics.fairness.groups import group_label
+from monitor.metrics.fairness.rates import DEFAULT_METRIC, TITLES, metrics_for
+from monitor.reports import fairness_export
+from monitor.ui import context as ui
+from monitor.ui import fairness as ui_fairness
+from monitor.ui.charts import fairness as charts_fairness
 
 context = ui.current()
 st.title("Fairness")

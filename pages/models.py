@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from monitor import ui, ui_actor, ui_models
+from monitor.ui import actor as ui_actor
+from monitor.ui import context as ui
+from monitor.ui import models as ui_models
 
 context = ui.current()
 st.title("Models")

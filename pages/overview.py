@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from monitor import charts, ui, ui_alerts
-from monitor.executive import LABELS, SYMBOLS
-from monitor.metrics.health import in_window
-from monitor.ui_health import bucket_for
+from monitor.findings.status import LABELS, SYMBOLS
+from monitor.metrics.health.service import in_window
+from monitor.ui import alerts as ui_alerts
+from monitor.ui import context as ui
+from monitor.ui.charts import traffic as charts
+from monitor.ui.health import bucket_for
 
 context = ui.current()
 st.title("Overview")

@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from monitor import charts_performance as charts
-from monitor import ui, ui_performance
-from monitor.buckets import Bucket
-from monitor.charts_performance import TITLES, Series, format_value
-from monitor.metrics.baseline import HIGHER_IS_BETTER, deviation
-from monitor.metrics.estimation import ESTIMATED_METRICS
-from monitor.metrics.performance import HEADLINE_METRIC, MIN_LABELS
+from monitor.core.buckets import Bucket
+from monitor.metrics.performance.baseline import HIGHER_IS_BETTER, deviation
+from monitor.metrics.performance.estimation import ESTIMATED_METRICS
+from monitor.metrics.performance.report import HEADLINE_METRIC, MIN_LABELS
+from monitor.ui import context as ui
+from monitor.ui import performance as ui_performance
+from monitor.ui.charts import performance as charts
+from monitor.ui.charts.performance import TITLES, Series, format_value
 
 context = ui.current()
 st.title("Performance")

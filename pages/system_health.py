@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from monitor import charts_health, ui, ui_health
+from monitor.ui import context as ui
+from monitor.ui import health as ui_health
+from monitor.ui.charts import health as charts_health
 
 context = ui.current()
 st.title("System health")

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import sklearn.metrics as skm
 
-from monitor.state import StateStore, dumps, to_text, utc_now
+from monitor.core.state import StateStore, dumps, to_text, utc_now
 from tests.performance_truth import _files, _jsonl, _timestamp, canonical
 
 COLUMNS = ["timestamp", "model_id", "model_version", "status", "error", "latency_ms"]

@@ -16,9 +16,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from monitor.demo.spec import ERROR_MESSAGES, ModelSpec
-from monitor.demo.timeline import BoolArray, FloatArray, IntArray
-from monitor.schema import (
+from monitor.core.schema import (
     FEEDBACK_SCHEMA,
     PREDICTION_BASE_SCHEMA,
     STATUS_ERROR,
@@ -30,6 +28,8 @@ from monitor.schema import (
     format_timestamp,
     json_safe,
 )
+from monitor.demo.spec import ERROR_MESSAGES, ModelSpec
+from monitor.demo.timeline import BoolArray, FloatArray, IntArray
 
 _ARROW_TYPES = {"double": pa.float64(), "bool": pa.bool_(), "str": pa.string()}
 

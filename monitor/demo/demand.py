@@ -8,14 +8,7 @@ import pyarrow as pa
 from monitor.demo.batch import Column, PredictionBatch, error_column
 from monitor.demo.serving import Labels, draw_errors, draw_latency, label_arrival
 from monitor.demo.spec import DEMAND, STORE_IDS
-from monitor.demo.timeline import (
-    US_PER_DAY,
-    US_PER_HOUR,
-    FloatArray,
-    IntArray,
-    Scenario,
-    in_window,
-)
+from monitor.demo.timeline import US_PER_DAY, US_PER_HOUR, FloatArray, IntArray, Scenario, in_window
 
 _STORES = len(STORE_IDS)
 _STORE_WEIGHT = np.linspace(1.6, 0.6, _STORES) / np.linspace(1.6, 0.6, _STORES).sum()

@@ -9,6 +9,8 @@ from typing import Final
 
 import numpy as np
 
+from monitor.core.errors import InputError
+from monitor.core.schema import LOGS_DIR
 from monitor.demo.batch import FeedbackBatch, PredictionBatch, concat_feedback
 from monitor.demo.credit import CANARY_SHARE, GIG_SHARE, credit_batch, credit_reference
 from monitor.demo.demand import demand_batch, demand_reference
@@ -41,8 +43,6 @@ from monitor.demo.timeline import (
     us_to_datetime,
 )
 from monitor.demo.writers import Corruption, LogWriter, write_parquet, write_text
-from monitor.errors import InputError
-from monitor.schema import LOGS_DIR
 
 DEFAULT_END: Final = dt.date(2026, 11, 20)
 REFERENCE_ROWS: Final = 20_000

@@ -14,10 +14,10 @@ from typing import Any, Literal, Self
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from monitor.core.schema import RecordKind, format_timestamp, partition_dir
 from monitor.demo.batch import Batch
 from monitor.demo.manifest import InvalidLine, WrittenFile
 from monitor.demo.timeline import Scenario
-from monitor.schema import RecordKind, format_timestamp, partition_dir
 
 JSONL_CAP = 20_000  # records per JSONL file; older records of that day go to Parquet
 GARBAGE_LINE = "<<< not JSON: bytes from a crashed log rotation >>>"

@@ -1,1 +1,3 @@
-"""Pure metric functions over SQL aggregates, each returning a frozen dataclass."""
+"""Metrics layer: statistics over aggregates, one family per subpackage (drift,
+performance, fairness, health) plus quality and shared intervals. Results are frozen
+dataclasses. Imports only `monitor.core`."""

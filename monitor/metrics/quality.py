@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from monitor import tabular
-from monitor.metrics.drift_profile import CategoricalSide, profile_reference
-from monitor.metrics.drift_registry import Kind
-from monitor.tabular import Relation, Runner, TabColumn
+from monitor.core import tabular
+from monitor.core.tabular import Relation, Runner, TabColumn
+from monitor.metrics.drift.profile import CategoricalSide, profile_reference
+from monitor.metrics.drift.registry import Kind
 
 RangeSource = Literal["config", "reference"]
 MAX_NEW_CATEGORIES: Final = 20

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from monitor import alerts
-from monitor.state import StateStore
+from monitor.core.state import StateStore
+from monitor.ops.alerts import actions as alerts
 from tests.e2e.conftest import wait_for_app_idle
 
 pytestmark = pytest.mark.e2e

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Dialog, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from monitor import datasets
-from monitor.state import Actor, StateStore
+from monitor.core.state import Actor, StateStore
+from monitor.ops.datasets import library as datasets
 from tests.e2e.conftest import wait_for_app_idle
 
 pytestmark = pytest.mark.e2e

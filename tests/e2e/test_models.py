@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from monitor import registry_rollback as rollback
-from monitor.state import Actor, StateStore
+from monitor.core.state import Actor, StateStore
+from monitor.ops.registry import rollback
 from tests.e2e.conftest import wait_for_app_idle
 
 pytestmark = pytest.mark.e2e

@@ -17,12 +17,15 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from monitor import alert_format, alerts, ui, ui_alerts
-from monitor.alert_rules import alerts_config
-from monitor.config import load_settings
-from monitor.errors import MonitorError
-from monitor.state import Actor, StateStore, utc_now
-from monitor.store import LogStore
+from monitor.core.config import load_settings
+from monitor.core.errors import MonitorError
+from monitor.core.state import Actor, StateStore, utc_now
+from monitor.core.store import LogStore
+from monitor.ops.alerts import actions as alerts
+from monitor.ops.alerts import format as alert_format
+from monitor.ops.alerts.rules import alerts_config
+from monitor.ui import alerts as ui_alerts
+from monitor.ui import context as ui
 from tests.ui.test_app import APP, assert_no_exception
 from tests.unit.test_alerts_support import make_alert
 

@@ -28,8 +28,10 @@ from scipy import stats
 from scipy.spatial import distance
 from streamlit.testing.v1 import AppTest
 
-from monitor import datasets, ingest, ui_datasets
-from monitor.state import Actor, StateStore
+from monitor.core.state import Actor, StateStore
+from monitor.ops.datasets import ingest
+from monitor.ops.datasets import library as datasets
+from monitor.ui import datasets as ui_datasets
 from tests.conftest import REPO_ROOT
 from tests.ui.test_app import APP, assert_no_exception
 

@@ -11,9 +11,10 @@ import pytest
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
-from monitor import datasets, ingest
-from monitor.datasets import ColumnRoles
-from monitor.state import Actor, StateStore
+from monitor.core.state import Actor, StateStore
+from monitor.ops.datasets import ingest
+from monitor.ops.datasets import library as datasets
+from monitor.ops.datasets.library import ColumnRoles
 from tests.ui.test_app import APP, assert_no_exception
 from tests.ui.test_drift import MODEL, feature_rows, last_day, logged
 

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from monitor import registry_rollback as rollback
-from monitor.state import Actor, StateStore
+from monitor.core.state import Actor, StateStore
+from monitor.ops.registry import rollback
 from tests.performance_truth import labeled_predictions
 from tests.registry_support import (
     accuracy,
@@ -151,8 +151,8 @@ def test_an_action_someone_else_took_first_is_a_warning(
 ) -> None:
     at = open_page(demo_dir / "monitor.toml", monkeypatch)
     at.sidebar.text_input(key="actor_name").set_value(TESTER).run()
-    from monitor.config import load_settings
-    from monitor.store import LogStore
+    from monitor.core.config import load_settings
+    from monitor.core.store import LogStore
 
     settings = load_settings(demo_dir / "monitor.toml", env={})
     mark = rollback.mark(

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from monitor import alerts
-from monitor.alert_rules import alerts_config, default_rules, format_duration, parse_duration
-from monitor.config import Thresholds, parse_settings
-from monitor.errors import ConfigError, InputError
-from monitor.state import Actor
+from monitor.core.config import Thresholds, parse_settings
+from monitor.core.errors import ConfigError, InputError
+from monitor.core.state import Actor
+from monitor.ops.alerts import actions as alerts
+from monitor.ops.alerts.rules import alerts_config, default_rules, format_duration, parse_duration
 from tests.unit.test_alerts_support import (
     T0,
     alert_settings,
@@ -466,7 +466,7 @@ def test_bad_durations(text: str) -> None:
 
 
 def test_the_demo_config_evaluates_on_the_data_clock(tmp_path: Path) -> None:
-    from monitor.config import load_settings
+    from monitor.core.config import load_settings
     from monitor.demo import demo_config_toml
 
     (tmp_path / "monitor.toml").write_text(demo_config_toml("."), encoding="utf-8")

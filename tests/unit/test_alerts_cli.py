@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from monitor.cli import main
+from monitor.cli.main import main
 from tests.unit.test_alerts_support import minutes, series, write_predictions
 
 CONFIG = """

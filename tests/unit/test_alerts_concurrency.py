@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from monitor import alerts
-from monitor.state import StateStore
-from monitor.store import LogStore
+from monitor.core.state import StateStore
+from monitor.core.store import LogStore
+from monitor.ops.alerts import actions as alerts
 from tests.unit.test_alerts_support import alert_settings, minutes, series, write_predictions
 
 FEATURES = 200
@@ -28,8 +28,8 @@ REPO = Path(__file__).resolve().parents[2]
 ACK_RACE = """
 import json, sys, time
 from pathlib import Path
-from monitor import alerts
-from monitor.state import Actor, StateStore
+from monitor.ops.alerts import actions as alerts
+from monitor.core.state import Actor, StateStore
 path, name, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 state = StateStore(path)
 ids = sorted(a.alert_id for a in alerts.list_alerts(state, state_filter="firing"))
@@ -51,8 +51,8 @@ print(json.dumps({"won": won, "lost": lost}), flush=True)
 ACK_LOOP = """
 import os, signal, sys
 from pathlib import Path
-from monitor import alerts
-from monitor.state import Actor, StateStore
+from monitor.ops.alerts import actions as alerts
+from monitor.core.state import Actor, StateStore
 path, log, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 state = StateStore(path)
 todo = [a.alert_id for a in alerts.list_alerts(state, state_filter="firing") if not a.acknowledged]
@@ -83,10 +83,10 @@ print("done", flush=True)
 EVALUATE = """
 import os, signal, sys
 from pathlib import Path
-from monitor import alerts
-from monitor.config import parse_settings
-from monitor.state import StateStore
-from monitor.store import LogStore
+from monitor.ops.alerts import actions as alerts
+from monitor.core.config import parse_settings
+from monitor.core.state import StateStore
+from monitor.core.store import LogStore
 data_dir, nth = Path(sys.argv[1]), int(sys.argv[2])
 settings = parse_settings(
     {"data_dir": str(data_dir), "alerts": {"default_rules": False, "rules": [__RULE__]}},

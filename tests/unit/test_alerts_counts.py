@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from monitor import alerts
-from monitor.state import Actor, StateStore, to_text, utc_now
-from monitor.store import LogStore
+from monitor.core.state import Actor, StateStore, to_text, utc_now
+from monitor.core.store import LogStore
+from monitor.ops.alerts import actions as alerts
 from tests.unit.test_alerts_support import (
     T0,
     alert_settings,

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from monitor import alerts
-from monitor.config import Settings, load_settings
-from monitor.state import StateStore
-from monitor.store import LogStore
+from monitor.core.config import Settings, load_settings
+from monitor.core.state import StateStore
+from monitor.core.store import LogStore
+from monitor.ops.alerts import actions as alerts
 
 Demo = tuple[LogStore, Settings, dict[tuple[str, str], Any]]
 

@@ -17,9 +17,9 @@ import pytest
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error
 
-from monitor import alerts
-from monitor.state import StateStore
-from monitor.store import LogStore
+from monitor.core.state import StateStore
+from monitor.core.store import LogStore
+from monitor.ops.alerts import actions as alerts
 from tests.logwriter import write_jsonl
 from tests.unit.test_alerts_support import T0, alert_settings, minutes, write_predictions
 

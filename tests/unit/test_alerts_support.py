@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from monitor import alerts
-from monitor.config import Settings, parse_settings
-from monitor.state import StateStore
-from monitor.store import LogStore
+from monitor.core.config import Settings, parse_settings
+from monitor.core.state import StateStore
+from monitor.core.store import LogStore
+from monitor.ops.alerts import actions as alerts
 from tests.logwriter import write_jsonl
 
 T0 = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)

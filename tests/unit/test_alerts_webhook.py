@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from monitor import alerts, notify
-from monitor.state import Actor
+from monitor.core.state import Actor
+from monitor.ops import notify
+from monitor.ops.alerts import actions as alerts
 from tests.unit.test_alerts_support import (
     T0,
     alert_settings,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor import bootstrap
-from monitor.store import LogStore
+from monitor.core.store import LogStore
+from monitor.demo import bootstrap
 
 
 def test_demo_fills_an_empty_dir_once_and_keeps_user_files(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from monitor.compact import compact
-from monitor.store import LogStore
+from monitor.core.compact import compact
+from monitor.core.store import LogStore
 from tests.logwriter import prediction, write_jsonl
 
 NO_AGE = dt.timedelta(0)

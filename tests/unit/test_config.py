@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import load_settings
-from monitor.errors import ConfigError
+from monitor.core.config import load_settings
+from monitor.core.errors import ConfigError
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -18,7 +18,15 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from monitor.datasets import (
+from monitor.core.errors import InputError
+from monitor.core.state import Actor, StateError, StateStore
+from monitor.core.tabular import FileDatabase
+from monitor.metrics.drift.profile import profiles
+from monitor.metrics.drift.report import compare
+from monitor.metrics.fairness.audit import audit
+from monitor.metrics.quality import quality_report
+from monitor.ops.datasets.ingest import read_upload
+from monitor.ops.datasets.library import (
     ORPHAN_AGE,
     ColumnRoles,
     Dataset,
@@ -33,14 +41,6 @@ from monitor.datasets import (
     save_dataset,
     sweep_orphans,
 )
-from monitor.errors import InputError
-from monitor.ingest import read_upload
-from monitor.metrics.drift import compare
-from monitor.metrics.drift_profile import profiles
-from monitor.metrics.fairness import audit
-from monitor.metrics.quality import quality_report
-from monitor.state import Actor, StateError, StateStore
-from monitor.tabular import FileDatabase
 
 ACTOR = Actor("ana", verified=True)
 LIMIT = 10 * 1024 * 1024

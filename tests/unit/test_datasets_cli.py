@@ -15,13 +15,13 @@ import pytest
 from fairlearn.metrics import MetricFrame, selection_rate
 from scipy import stats
 
-from monitor.datasets import dataset_relation, fairness_data, get_dataset
-from monitor.metrics.drift import compare
-from monitor.metrics.drift_profile import profiles
-from monitor.metrics.fairness import audit
+from monitor.core.state import StateStore
+from monitor.core.tabular import FileDatabase
+from monitor.metrics.drift.profile import profiles
+from monitor.metrics.drift.report import compare
+from monitor.metrics.fairness.audit import audit
 from monitor.metrics.quality import quality_report
-from monitor.state import StateStore
-from monitor.tabular import FileDatabase
+from monitor.ops.datasets.library import dataset_relation, fairness_data, get_dataset
 from tests.unit.test_drift_cli import cli, real_cli
 from tests.unit.test_fairness_cli import assert_refused
 

@@ -16,15 +16,18 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from monitor import catalog, datasets, ingest, tabular, ui_drift
-from monitor.catalog import Window
-from monitor.commands.common import settings as cli_settings
-from monitor.config import ModelConfig, Settings, load_settings
-from monitor.datasets import ColumnRoles, Dataset
-from monitor.metrics import drift
-from monitor.metrics.performance import fit_reference
-from monitor.state import STATE_FILE_NAME, Actor, StateStore
-from monitor.store import LogStore
+from monitor.cli.common import settings as cli_settings
+from monitor.core import catalog, tabular
+from monitor.core.catalog import Window
+from monitor.core.config import ModelConfig, Settings, load_settings
+from monitor.core.state import STATE_FILE_NAME, Actor, StateStore
+from monitor.core.store import LogStore
+from monitor.metrics.drift import report as drift
+from monitor.metrics.performance.report import fit_reference
+from monitor.ops.datasets import ingest
+from monitor.ops.datasets import library as datasets
+from monitor.ops.datasets.library import ColumnRoles, Dataset
+from monitor.ui import drift as ui_drift
 
 MODEL = "credit-risk"
 ACTOR = Actor("ana", verified=True)

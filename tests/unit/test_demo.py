@@ -22,9 +22,9 @@ import pytest
 
 import monitor.demo.generate as demo_generate
 import monitor.demo.writers as demo_writers
+from monitor.core.errors import InputError
+from monitor.core.schema import FEEDBACK_SCHEMA, PREDICTION_BASE_SCHEMA, SYSTEM_SCHEMA
 from monitor.demo import DEFAULT_END, DemoManifest, demo_config_toml, generate_demo
-from monitor.errors import InputError
-from monitor.schema import FEEDBACK_SCHEMA, PREDICTION_BASE_SCHEMA, SYSTEM_SCHEMA
 
 DAYS = 10
 PREDICTIONS = 60_000  # enough labeled v3 canary rows for an accuracy comparison

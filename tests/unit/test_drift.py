@@ -14,10 +14,10 @@ import pytest
 from scipy import stats
 from scipy.spatial import distance
 
-from monitor.config import ModelConfig
-from monitor.metrics import drift_profile
-from monitor.metrics.drift import DriftReport, FeatureDrift, drift_between
-from monitor.tabular import FileDatabase, file_relation
+from monitor.core.config import ModelConfig
+from monitor.core.tabular import FileDatabase, file_relation
+from monitor.metrics.drift import profile as drift_profile
+from monitor.metrics.drift.report import DriftReport, FeatureDrift, drift_between
 
 
 @pytest.fixture
@@ -311,8 +311,8 @@ def test_reference_profile_is_cached_per_file_version(db: FileDatabase, tmp_path
 
 
 def test_feature_kinds_in_config_are_validated(tmp_path: Path) -> None:
-    from monitor.config import parse_settings
-    from monitor.errors import ConfigError
+    from monitor.core.config import parse_settings
+    from monitor.core.errors import ConfigError
 
     raw = {"models": [{"id": "m", "feature_kinds": {"day": "categorical", "flag": "binary"}}]}
     settings = parse_settings(raw, base_dir=tmp_path)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from monitor.cli import main
+from monitor.cli.main import main
 
 NUMERIC_STATS = {"ks", "ks_p_value", "psi", "wasserstein", "wasserstein_norm"} | {
     "jensenshannon",

@@ -14,13 +14,13 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats
 
-from monitor.catalog import Window
-from monitor.config import Settings, load_settings
-from monitor.metrics.drift import drift_between
-from monitor.metrics.drift_time import DriftTimeline, drift_over_time, target_drift
-from monitor.metrics.multivariate import multivariate_drift
-from monitor.store import LogStore
-from monitor.tabular import log_relation, reference_relation, targets_relation
+from monitor.core.catalog import Window
+from monitor.core.config import Settings, load_settings
+from monitor.core.store import LogStore
+from monitor.core.tabular import log_relation, reference_relation, targets_relation
+from monitor.metrics.drift.multivariate import multivariate_drift
+from monitor.metrics.drift.report import drift_between
+from monitor.metrics.drift.timeline import DriftTimeline, drift_over_time, target_drift
 
 MODEL = "credit-risk"
 

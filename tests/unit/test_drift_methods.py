@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.spatial import distance
 
-from monitor.metrics import drift_methods as dm
-from monitor.metrics.drift_registry import KIND_EFFECT, KIND_TEST, METHODS
+from monitor.metrics.drift import methods as dm
+from monitor.metrics.drift.registry import KIND_EFFECT, KIND_TEST, METHODS
 
 RNG = np.random.default_rng(123)
 

@@ -19,13 +19,13 @@ from sklearn import metrics as skm
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-from monitor import schema
-from monitor.catalog import Window
-from monitor.config import ModelConfig, parse_settings
-from monitor.errors import ConfigError
-from monitor.metrics.estimation import ScoreCells, estimate_binary, fit_calibrator
-from monitor.metrics.performance import PerformanceReport, fit_reference, performance
-from monitor.store import LogStore
+from monitor.core import schema
+from monitor.core.catalog import Window
+from monitor.core.config import ModelConfig, parse_settings
+from monitor.core.errors import ConfigError
+from monitor.core.store import LogStore
+from monitor.metrics.performance.estimation import ScoreCells, estimate_binary, fit_calibrator
+from monitor.metrics.performance.report import PerformanceReport, fit_reference, performance
 from tests.logwriter import write_parquet
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)

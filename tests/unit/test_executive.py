@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from monitor.catalog import Window
-from monitor.config import load_settings
-from monitor.executive import model_status
-from monitor.metrics.health import model_health
-from monitor.store import LogStore
+from monitor.core.catalog import Window
+from monitor.core.config import load_settings
+from monitor.core.store import LogStore
+from monitor.findings.status import model_status
+from monitor.metrics.health.service import model_health
 
 
 def _problem(demo_dir: Path, name: str) -> dict[str, Any]:

@@ -16,12 +16,12 @@ import pytest
 from fairlearn import metrics as flm
 from sklearn.metrics import confusion_matrix, mean_absolute_error, mean_squared_error
 
-from monitor.charts_fairness import groups_figure
-from monitor.errors import InputError
-from monitor.fairness_export import report_csv, report_document, to_json
-from monitor.fairness_sources import load_file
-from monitor.metrics.fairness import FairnessReport, audit
-from monitor.metrics.fairness_input import MISSING, GroupData, cells_from_arrays
+from monitor.core.errors import InputError
+from monitor.metrics.fairness.audit import FairnessReport, audit
+from monitor.metrics.fairness.groups import MISSING, GroupData, cells_from_arrays
+from monitor.queries.fairness import load_file
+from monitor.reports.fairness_export import report_csv, report_document, to_json
+from monitor.ui.charts.fairness import groups_figure
 from tests.conftest import REPO_ROOT
 
 DATASETS = REPO_ROOT / "tests" / "data"  # copies of the shared data sets, see README

@@ -15,13 +15,13 @@ import pytest
 from fairlearn import metrics as flm
 from sklearn.metrics import mean_absolute_error
 
-from monitor import catalog
-from monitor.config import load_settings
-from monitor.errors import InputError
-from monitor.fairness_sources import log_slices, log_table, model_features
-from monitor.metrics.fairness import audit
-from monitor.metrics.fairness_trend import trend
-from monitor.store import LogStore
+from monitor.core import catalog
+from monitor.core.config import load_settings
+from monitor.core.errors import InputError
+from monitor.core.store import LogStore
+from monitor.metrics.fairness.audit import audit
+from monitor.metrics.fairness.trend import trend
+from monitor.queries.fairness import log_slices, log_table, model_features
 
 # -- the raw files, read independently ------------------------------------------------------
 

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.catalog import Window
-from monitor.metrics.gaps import traffic_gaps
-from monitor.metrics.health import top_errors, version_health
-from monitor.metrics.resources import host_series, hosts
-from monitor.store import LogStore
+from monitor.core.catalog import Window
+from monitor.core.store import LogStore
+from monitor.metrics.health.gaps import traffic_gaps
+from monitor.metrics.health.resources import host_series, hosts
+from monitor.metrics.health.service import top_errors, version_health
 from tests.logwriter import prediction, write_jsonl
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -143,8 +143,8 @@ def test_demo_latency_spike_and_error_burst_are_found_on_their_hours(demo_dir: P
     """The hours with the highest p95 / error rate over all demo data are the injected ones."""
     import json
 
-    from monitor import catalog
-    from monitor.metrics.health import TrafficBucket, traffic
+    from monitor.core import catalog
+    from monitor.metrics.health.service import TrafficBucket, traffic
 
     problems = json.loads((demo_dir / "demo_manifest.json").read_text())["problems"]
     store = LogStore(demo_dir)

@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.datasets import ColumnRoles, get_dataset, save_dataset
-from monitor.errors import InputError
-from monitor.ingest import (
+from monitor.core.errors import InputError
+from monitor.core.state import Actor, StateStore
+from monitor.ops.datasets.ingest import (
     Ingested,
     UploadError,
     compare_schemas,
@@ -30,7 +30,7 @@ from monitor.ingest import (
     read_upload,
     read_uploads,
 )
-from monitor.state import Actor, StateStore
+from monitor.ops.datasets.library import ColumnRoles, get_dataset, save_dataset
 
 ACTOR = Actor("tester")
 LIMIT = 1024 * 1024

@@ -16,14 +16,19 @@ from scipy import stats
 from sklearn import metrics as skm
 from sklearn.calibration import calibration_curve
 
-from monitor import catalog
-from monitor.catalog import Window
-from monitor.cli import main
-from monitor.config import Settings, load_settings
-from monitor.metrics.performance import PerformanceReport, fit_reference, headline, performance
-from monitor.metrics.performance_groups import GroupPerformance
-from monitor.metrics.segments import MISSING, OTHER, segments
-from monitor.store import LogStore
+from monitor.cli.main import main
+from monitor.core import catalog
+from monitor.core.catalog import Window
+from monitor.core.config import Settings, load_settings
+from monitor.core.store import LogStore
+from monitor.metrics.performance.groups import GroupPerformance
+from monitor.metrics.performance.report import (
+    PerformanceReport,
+    fit_reference,
+    headline,
+    performance,
+)
+from monitor.metrics.performance.segments import MISSING, OTHER, segments
 from tests.performance_truth import labeled_predictions
 
 CREDIT = "credit-risk"

@@ -12,12 +12,12 @@ import pytest
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_auc_score
 
-from monitor import schema
-from monitor.catalog import Window
-from monitor.config import ModelConfig
-from monitor.metrics.performance import performance
-from monitor.metrics.performance_groups import GroupPerformance
-from monitor.store import LogStore
+from monitor.core import schema
+from monitor.core.catalog import Window
+from monitor.core.config import ModelConfig
+from monitor.core.store import LogStore
+from monitor.metrics.performance.groups import GroupPerformance
+from monitor.metrics.performance.report import performance
 from tests.logwriter import prediction, write_jsonl, write_parquet
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)

@@ -8,8 +8,8 @@ import pytest
 from scipy import stats
 from sklearn.metrics import f1_score, roc_auc_score
 
-from monitor.metrics.classification import Confusion, binary_metrics, multiclass_metrics
 from monitor.metrics.intervals import hanley_mcneil, mean_interval, wilson
+from monitor.metrics.performance.classification import Confusion, binary_metrics, multiclass_metrics
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 1), (17, 20), (19, 20), (20, 20), (950, 1000), (3, 7)])

@@ -12,12 +12,12 @@ import pyarrow as pa
 import pytest
 from sklearn import metrics as skm
 
-from monitor import catalog, schema
-from monitor.catalog import Window
-from monitor.config import ModelConfig, parse_settings
-from monitor.metrics import performance_sql as sql
-from monitor.metrics.performance import performance
-from monitor.store import LogStore
+from monitor.core import catalog, schema
+from monitor.core.catalog import Window
+from monitor.core.config import ModelConfig, parse_settings
+from monitor.core.store import LogStore
+from monitor.metrics.performance.report import performance
+from monitor.queries import performance as sql
 from tests.logwriter import prediction, write_jsonl, write_parquet
 
 DAY = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)

@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.catalog import Window
-from monitor.cli import main
-from monitor.config import ModelConfig, load_settings
-from monitor.metrics import health
+from monitor.cli.main import main
+from monitor.core.catalog import Window
+from monitor.core.config import ModelConfig, load_settings
+from monitor.core.store import LogStore
+from monitor.core.tabular import FileDatabase, file_relation, log_relation, reference_relation
+from monitor.metrics.health import service as health
 from monitor.metrics.quality import (
     FeatureQuality,
     correlations,
@@ -25,8 +27,6 @@ from monitor.metrics.quality import (
     quality_over_time,
     quality_report,
 )
-from monitor.store import LogStore
-from monitor.tabular import FileDatabase, file_relation, log_relation, reference_relation
 from tests.logwriter import prediction, write_jsonl
 
 

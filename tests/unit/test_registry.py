@@ -9,13 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from monitor import registry
-from monitor.catalog import Window
-from monitor.config import Settings, load_settings
-from monitor.errors import InputError
-from monitor.registry import Conflict
-from monitor.state import Actor, StateStore
-from monitor.store import LogStore
+from monitor.core.catalog import Window
+from monitor.core.config import Settings, load_settings
+from monitor.core.errors import InputError
+from monitor.core.state import Actor, StateStore
+from monitor.core.store import LogStore
+from monitor.ops.registry import versions as registry
+from monitor.ops.registry.versions import Conflict
 from tests.registry_support import between, insert_alert, p95, raw_predictions
 
 CREDIT = "credit-risk"

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from monitor.cli import main
+from monitor.cli.main import main
 from tests.registry_support import between, raw_predictions
 
 CREDIT = "credit-risk"

@@ -16,11 +16,12 @@ import pyarrow.parquet as pq
 import pytest
 import sklearn.metrics as skm
 
-from monitor.catalog import Window
-from monitor.config import Settings, Thresholds, load_settings
-from monitor.errors import InputError
-from monitor.executive import Status
-from monitor.registry_compare import (
+from monitor.core.catalog import Window
+from monitor.core.config import Settings, Thresholds, load_settings
+from monitor.core.errors import InputError
+from monitor.core.store import LogStore
+from monitor.findings.status import Status
+from monitor.ops.registry.compare import (
     CanaryThresholds,
     VersionMetrics,
     compare,
@@ -28,7 +29,6 @@ from monitor.registry_compare import (
     judge,
     last_healthy,
 )
-from monitor.store import LogStore
 from tests.performance_truth import labeled_predictions
 from tests.registry_support import accuracy, between, p95, raw_predictions, shared_period
 

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from monitor import registry
-from monitor import registry_rollback as rollback
-from monitor.config import Settings, load_settings
-from monitor.errors import InputError
-from monitor.registry import Conflict
-from monitor.registry_compare import compare, model_info
-from monitor.state import Actor, StateStore, to_text, utc_now
-from monitor.store import LogStore
+from monitor.core.config import Settings, load_settings
+from monitor.core.errors import InputError
+from monitor.core.state import Actor, StateStore, to_text, utc_now
+from monitor.core.store import LogStore
+from monitor.ops.registry import rollback
+from monitor.ops.registry import versions as registry
+from monitor.ops.registry.compare import compare, model_info
+from monitor.ops.registry.versions import Conflict
 from tests.registry_support import insert_alert
 
 CREDIT = "credit-risk"
@@ -192,11 +192,11 @@ def test_the_evidence_shown_is_the_evidence_kept(
 WORKER = """
 import sys, time
 from pathlib import Path
-from monitor import registry_rollback as rollback
-from monitor.config import load_settings
-from monitor.registry import Conflict
-from monitor.state import Actor, StateStore
-from monitor.store import LogStore
+from monitor.ops.registry import rollback
+from monitor.core.config import load_settings
+from monitor.ops.registry.versions import Conflict
+from monitor.core.state import Actor, StateStore
+from monitor.core.store import LogStore
 
 demo_dir, state_path, go, name = sys.argv[1:]
 store = LogStore(Path(demo_dir))

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from monitor import schema
+from monitor.core import schema
 from monitor.sdk import LoggerStats, PredictionLogger
 
 

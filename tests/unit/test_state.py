@@ -8,13 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.state import (
-    SCHEMA_VERSION,
-    Actor,
-    StateError,
-    StateStore,
-    record_audit,
-)
+from monitor.core.state import SCHEMA_VERSION, Actor, StateError, StateStore, record_audit
 
 TABLES = {
     "audit",

@@ -9,9 +9,9 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from monitor import schema
-from monitor.sqlutil import quote_identifier, quote_literal
-from monitor.store import LogStore
+from monitor.core import schema
+from monitor.core.sqlutil import quote_identifier, quote_literal
+from monitor.core.store import LogStore
 from tests.logwriter import prediction, write_jsonl, write_parquet
 
 UTC = dt.UTC
@@ -255,7 +255,7 @@ def test_appends_and_removals_are_seen_after_refresh_without_duplicates(tmp_path
 def test_inventory_from_statistics_and_scans_agree(tmp_path: Path) -> None:
     """A Parquet file with one model version is counted from its statistics, a mixed one by
     a scan; both must give what the rows say."""
-    from monitor import catalog
+    from monitor.core import catalog
 
     def table(versions: list[str], hour: int) -> pa.Table:
         n = len(versions)

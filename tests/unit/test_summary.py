@@ -13,13 +13,13 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from monitor import catalog, schema
-from monitor.buckets import Bucket
-from monitor.catalog import Window
-from monitor.config import Settings
-from monitor.metrics.health import model_health, traffic
-from monitor.store import LogStore
-from monitor.summary import summarize
+from monitor.core import catalog, schema
+from monitor.core.buckets import Bucket
+from monitor.core.catalog import Window
+from monitor.core.config import Settings
+from monitor.core.store import LogStore
+from monitor.metrics.health.service import model_health, traffic
+from monitor.reports.summary import summarize
 from tests.logwriter import prediction, write_jsonl, write_parquet
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)

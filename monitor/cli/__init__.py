@@ -1,0 +1,1 @@
+"""The `monitor` command line: one module per sub-command, wired in `monitor.cli.main`."""

@@ -1,0 +1,237 @@
+"""`monitor fairness`: metrics by group, disparity and the four-fifths screen.
+
+Two sources: a data file (`--data FILE --label COL --prediction COL | --score COL
+--threshold T --sensitive COL[,COL...]`) or a model's logs (`--model ID`, labeled
+predictions only, sensitive features default to the model's configured ones).
+
+Exit codes: 0 done (whatever the screen found), 2 bad input, 1 internal error, and 3
+when `--fail-on-disparity` is given and the four-fifths screen failed (a group outside
+[tau, 1/tau] of the reference). A screen that could not be judged (no group large
+enough) does not fail the gate: `four_fifths_passed` is null and a note says why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from monitor.cli.common import EXIT_OK, print_json, settings, timestamp
+from monitor.core.errors import InputError
+
+NAME = "fairness"
+HELP = "fairness by group: metrics, disparity to a reference group, four-fifths screen"
+EXIT_DISPARITY = 3
+"""Exit code of a failed four-fifths screen under --fail-on-disparity."""
+
+_FILE_ONLY = ("label", "prediction", "score", "threshold", "weight", "task", "positive_label")
+_LOG_ONLY = ("since", "until", "versions", "bucket")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", metavar="FILE", help="a CSV, Parquet or JSONL file")
+    source.add_argument("--model", metavar="ID", help="judge this model's labeled logs")
+    parser.add_argument("--label", metavar="COL", help="true label column (--data)")
+    parser.add_argument("--prediction", metavar="COL", help="prediction column (--data)")
+    parser.add_argument("--score", metavar="COL", help="score column, with --threshold (--data)")
+    parser.add_argument("--threshold", type=float, help="prediction = score >= T")
+    parser.add_argument("--weight", metavar="COL", help="sample weight column (--data)")
+    parser.add_argument("--task", choices=("binary", "regression"), help="default binary")
+    parser.add_argument("--positive-label", help="the positive class (--data; default 1)")
+    parser.add_argument(
+        "--sensitive",
+        metavar="COL[,COL...]",
+        help="sensitive feature(s); several give intersectional groups "
+        "(--model: default the configured sensitive_features)",
+    )
+    parser.add_argument(
+        "--reference-group",
+        default="largest",
+        metavar="largest|best|overall|VALUE",
+        help="what disparities divide by (default largest); a group is named by its "
+        "values joined with ' & ', e.g. 'Caucasian & Male'",
+    )
+    parser.add_argument("--metric", help="screen metric (default selection_rate; mae)")
+    parser.add_argument("--tau", type=float, help="tolerance of the screen (default 0.8)")
+    parser.add_argument("--bootstrap", type=int, default=0, metavar="N", help="replicates")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--ci-level", type=float, default=0.95, help="default 0.95")
+    parser.add_argument("--min-group-size", type=int, default=None, metavar="N")
+    parser.add_argument("--min-class-count", type=int, default=None, metavar="N")
+    parser.add_argument("--since", type=timestamp, help="window start (--model; default all)")
+    parser.add_argument("--until", type=timestamp, help="window end (--model)")
+    parser.add_argument("--versions", metavar="V[,V...]", help="only these versions (--model)")
+    parser.add_argument(
+        "--bucket", choices=("hour", "day", "week"), help="trend bucket (--model; default day)"
+    )
+    parser.add_argument(
+        "--fail-on-disparity",
+        action="store_true",
+        help=f"exit {EXIT_DISPARITY} when the four-fifths screen fails (a CI gate)",
+    )
+    parser.add_argument("--json", action="store_true")
+
+
+def _names(text: str | None) -> list[str]:
+    return [n.strip() for n in (text or "").split(",") if n.strip()]
+
+
+def run(args: argparse.Namespace) -> int:
+    from monitor.metrics.fairness import audit as fairness
+
+    if not 0 < args.ci_level < 1:
+        raise InputError("--ci-level must be between 0 and 1")
+    options: dict[str, Any] = {
+        "reference": args.reference_group,
+        "metric": args.metric,
+        "min_group_size": _default(args.min_group_size, fairness.DEFAULT_MIN_GROUP_SIZE),
+        "min_class_count": _default(args.min_class_count, fairness.DEFAULT_MIN_CLASS_COUNT),
+        "bootstrap": args.bootstrap,
+        "ci_level": args.ci_level,
+        "seed": args.seed,
+    }
+    if args.data is not None:
+        _reject(args, _LOG_ONLY, "--data")
+        document, report = _from_file(args, options)
+    else:
+        _reject(args, _FILE_ONLY, "--model")
+        document, report = _from_logs(args, options)
+    if args.json:
+        print_json(document)
+    else:
+        _print_text(document)
+    passed = report.summary.four_fifths_passed
+    if passed is None:
+        print("note: the four-fifths screen could not be judged", file=sys.stderr)
+    if args.fail_on_disparity and passed is False:
+        return EXIT_DISPARITY
+    return EXIT_OK
+
+
+def _default(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
+def _reject(args: argparse.Namespace, names: tuple[str, ...], form: str) -> None:
+    for name in names:
+        if getattr(args, name) is not None:
+            flag = "--" + name.replace("_", "-")
+            raise InputError(f"{flag} does not apply with {form}")
+
+
+def _from_file(args: argparse.Namespace, options: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    from monitor.metrics.fairness.audit import DEFAULT_TAU, audit
+    from monitor.queries.fairness import load_file
+    from monitor.reports.fairness_export import report_document
+
+    if not args.label:
+        raise InputError("--data needs --label COL")
+    sensitive = _names(args.sensitive)
+    if not sensitive:
+        raise InputError("--data needs --sensitive COL[,COL...]")
+    if args.threshold is not None and args.score is None:
+        raise InputError("--threshold goes with --score")
+    data = load_file(
+        Path(args.data),
+        label=args.label,
+        sensitive=sensitive,
+        prediction=args.prediction,
+        score=args.score,
+        threshold=args.threshold,
+        weight=args.weight,
+        task=args.task or "binary",
+        positive_label=args.positive_label or "1",
+    )
+    report = audit(data, tau=DEFAULT_TAU if args.tau is None else args.tau, **options)
+    document = {"source": {"data": str(args.data)}} | report_document(report)
+    return document, report
+
+
+def _from_logs(args: argparse.Namespace, options: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    from monitor.core import catalog
+    from monitor.core.store import LogStore
+    from monitor.metrics.fairness.audit import audit
+    from monitor.metrics.fairness.trend import trend
+    from monitor.queries.fairness import log_slices, log_table
+    from monitor.reports.fairness_export import report_document, trend_document
+
+    config = settings(args)
+    model = config.model(args.model)
+    sensitive = _names(args.sensitive) or list(model.sensitive_features)
+    if not sensitive:
+        raise InputError(f"model {args.model!r} has no sensitive_features: pass --sensitive")
+    tau = config.thresholds.fairness_tau if args.tau is None else args.tau
+    versions = _names(args.versions)
+    store = LogStore(config.data_dir)
+    try:
+        info = next((m for m in catalog.inventory(store) if m.model_id == args.model), None)
+        if info is None:
+            raise InputError(f"no predictions of model {args.model!r} under {config.data_dir}")
+        window = catalog.Window(args.since or info.first_seen, args.until or info.last_seen)
+        if window.start > window.end:
+            raise InputError("--since is after --until")
+        data = log_table(store, model, sensitive=sensitive, window=window, versions=versions)
+        report = audit(data, tau=tau, **options)
+        slices = log_slices(
+            store,
+            model,
+            sensitive=sensitive,
+            window=window,
+            versions=versions,
+            bucket=args.bucket or "day",
+            by_version=True,
+        )
+    finally:
+        store.close()
+    over_time = trend(
+        slices,
+        metric=report.metric,
+        reference=report.reference,
+        reference_group=report.reference_group,
+        tau=tau,
+        min_group_size=report.min_group_size,
+        min_class_count=report.min_class_count,
+    )
+    source = {
+        "model": args.model,
+        "since": window.start,
+        "until": window.end,
+        "versions": versions,
+        "bucket": args.bucket or "day",
+    }
+    document = {"source": source} | report_document(report)
+    document["trend"] = trend_document(over_time, report.features)
+    return document, report
+
+
+def _print_text(document: dict[str, Any]) -> None:
+    metric = document["metric"]
+    print(
+        f"{document['rows']} labeled rows; groups by {', '.join(document['sensitive_features'])}; "
+        f"reference {document['reference']} = {document['reference_group']}; "
+        f"screen on {metric} with tau {document['tau']}"
+    )
+    for group in document["groups"]:
+        value, ratio = group.get(metric), group["disparity"].get(metric)
+        flag = f" [too small: {group['small_reason']}]" if group["small"] else ""
+        fails = " FAILS" if group["fails_screen"] else ""
+        print(
+            f"  {group['label']}: n={group['count']} {metric}={_fmt(value)} "
+            f"ratio={_fmt(ratio)}{fails}{flag}"
+        )
+    summary = document["summary"]
+    print(
+        f"demographic parity difference {_fmt(summary['demographic_parity_difference'])}, "
+        f"ratio {_fmt(summary['demographic_parity_ratio'])}; equalized odds difference "
+        f"{_fmt(summary['equalized_odds_difference'])}; four-fifths screen: "
+        + {True: "passed", False: "FAILED", None: "not judged"}[summary["four_fifths_passed"]]
+        + " (a screening rule, not a legal verdict)"
+    )
+    for note in document["notes"]:
+        print(f"note: {note}")
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

@@ -1,0 +1,69 @@
+"""The `monitor` command line: the dashboard's work for scripts, cron and CI.
+
+Every `--json` command prints one JSON document on stdout. Bad input exits with code 2
+and one `error: ...` line on stderr; an unexpected failure exits with 1, also as one
+line (set MONITOR_DEBUG=1 for the traceback). Commands live in `monitor.commands`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from monitor.cli.commands import COMMANDS
+from monitor.core.errors import InputError, MonitorError
+
+EXIT_INTERNAL = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one `error:` line with exit code 2."""
+
+    def error(self, message: str) -> Any:
+        raise InputError(f"{message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="monitor", description="Monitor deployed ML models from their logs.")
+    parser.add_argument(
+        "--config", help="path to monitor.toml (default: $MONITOR_CONFIG, ./monitor.toml)"
+    )
+    parser.add_argument(
+        "--data-dir", help="data directory (overrides the config and $MONITOR_DATA_DIR)"
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for command in COMMANDS:
+        sub = subparsers.add_parser(command.NAME, help=command.HELP, description=command.HELP)
+        command.add_arguments(sub)
+        sub.set_defaults(handler=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        exit_code: int = args.handler(args)
+        return exit_code
+    except MonitorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the CLI never shows a traceback unless asked to
+        if os.environ.get("MONITOR_DEBUG"):
+            traceback.print_exc()
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(
+            f"error: internal error: {message} (set MONITOR_DEBUG=1 for details)", file=sys.stderr
+        )
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+"""Findings layer: metric results turned into verdicts (status, severity) that every view
+reads instead of deciding again."""

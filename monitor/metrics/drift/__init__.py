@@ -1,0 +1,2 @@
+"""Drift: method registry and statistics, reference profiles, distributions, drift over
+time and multivariate (domain classifier) drift."""

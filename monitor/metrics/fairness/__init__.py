@@ -1,0 +1,2 @@
+"""Fairness by group: per-group rates (fairlearn), disparities, bootstrap intervals and
+trends per time bucket and version."""

@@ -1,0 +1,1 @@
+"""Service health: latency, throughput, errors, traffic gaps and host resources."""

@@ -1,0 +1,324 @@
+# ruff: noqa: S608  (SQL built from constants and quote_identifier; values are parameters)
+"""What alert rules measure: each metric's value per series (model, version, feature,
+group) over a window, from the same engines the dashboard pages use.
+
+One `Measurer` serves one evaluation: rules of one family (see
+`alert_rules.MetricInfo.family`) share one aggregate per model and window (one health
+query, one performance report, one drift report, one missing-values query, one fairness
+table per sensitive feature), and the reference fit of a model is made once.
+
+A series without a value (`value is None`) becomes a `nodata` alert: the window holds no
+predictions, no labels and no estimate, too few values to compare... the `note` says
+which. A metric that does not apply (a regression metric on a classifier, drift without
+a reference dataset, fairness without sensitive features) yields no series at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from monitor.core import tabular
+from monitor.core.catalog import Window
+from monitor.core.config import ModelConfig, Settings
+from monitor.core.sqlutil import quote_identifier
+from monitor.core.store import LogStore
+from monitor.core.views import FeatureColumn
+from monitor.metrics.drift import report as drift
+from monitor.metrics.drift.report import DriftReport
+from monitor.metrics.fairness import audit as fairness
+from monitor.metrics.health.service import ModelHealth, model_health, version_health
+from monitor.metrics.performance.report import (
+    MIN_LABELS,
+    PerformanceReport,
+    ReferenceFit,
+    fit_reference,
+    performance,
+)
+from monitor.ops.alerts.rules import METRICS
+from monitor.queries.fairness import log_slices
+from monitor.queries.fairness_sql import non_null_counts
+
+_FITS: dict[str, ReferenceFit] = {}
+_MAX_FITS: Final = 32
+
+
+@dataclass(frozen=True)
+class Series:
+    labels: Mapping[str, str]
+    """Always `model`; plus the metric's dimensions (version, feature, group)."""
+    value: float | None
+    """None: no data (see `note`)."""
+    note: str = ""
+    """How the value was found (e.g. "estimated"), or why there is none."""
+    empty_window: bool = False
+    """The model logged no predictions in the window at all (a model-level series)."""
+
+
+class Measurer:
+    """Measures metrics for one evaluation, sharing aggregates between rules."""
+
+    def __init__(self, store: LogStore, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._cache: dict[tuple[str, str, Window], Any] = {}
+        self._features: dict[str, tuple[FeatureColumn, ...]] = {}
+
+    def applies(self, metric: str, model: ModelConfig) -> bool:
+        """Whether the metric can be measured for this model at all (config, not data)."""
+        info = METRICS[metric]
+        if model.task not in info.tasks:
+            return False
+        if info.family == "drift":
+            return model.reference is not None
+        if info.family == "fairness":
+            return bool(model.sensitive_features)
+        return True
+
+    def measure(self, metric: str, model_id: str, window: Window) -> tuple[Series, ...]:
+        """Every series of `metric` for one model over `window`. Raises MonitorError when
+        the metric cannot be computed at all (the caller records it; it is not fatal)."""
+        model = self.settings.model(model_id)
+        family = METRICS[metric].family
+        health = self._health(model_id, window)
+        if health.predictions == 0:
+            if metric == "throughput":
+                return (Series({"model": model_id}, 0.0, "no predictions"),)
+            return (Series({"model": model_id}, None, _no_predictions(window), empty_window=True),)
+        if family == "health":
+            return (_health_series(metric, health, window),)
+        if family == "performance":
+            return _performance_series(metric, model_id, self._performance(model, window))
+        if family == "drift":
+            return _drift_series(metric, model_id, self._drift(model, window))
+        if family == "missing":
+            return self._missing(model_id, window)
+        return self._fairness(model, window)
+
+    # -- shared aggregates ---------------------------------------------------------------
+
+    def _cached(self, kind: str, model_id: str, window: Window, compute: Any) -> Any:
+        key = (kind, model_id, window)
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]
+
+    def _health(self, model_id: str, window: Window) -> ModelHealth:
+        found: ModelHealth = self._cached(
+            "health", model_id, window, lambda: model_health(self.store, model_id, window)
+        )
+        return found
+
+    def _fit(self, model: ModelConfig) -> ReferenceFit:
+        """The model's baseline and calibrator, kept between evaluations while neither
+        the model's config nor its reference file changes."""
+        key = repr(model)
+        if model.reference is not None and model.reference.is_file():
+            stat = model.reference.stat()
+            key += f"|{stat.st_mtime_ns}|{stat.st_size}"
+        found = _FITS.get(key)
+        if found is None:
+            found = fit_reference(self.store, model)
+            if len(_FITS) >= _MAX_FITS:
+                _FITS.pop(next(iter(_FITS)))
+            _FITS[key] = found
+        return found
+
+    def _performance(self, model: ModelConfig, window: Window) -> PerformanceReport:
+        report: PerformanceReport = self._cached(
+            "performance",
+            model.id,
+            window,
+            lambda: performance(self.store, model, window, bucket=None, reference=self._fit(model)),
+        )
+        return report
+
+    def _drift(self, model: ModelConfig, window: Window) -> DriftReport:
+        def compute() -> DriftReport:
+            thresholds = self.settings.thresholds
+            return drift.drift_between(
+                self.store,
+                tabular.reference_relation(self.store, model),
+                tabular.log_relation(self.store, model, window),
+                drift_share=thresholds.drift_share,
+                thresholds={"psi": thresholds.psi},
+            )
+
+        report: DriftReport = self._cached("drift", model.id, window, compute)
+        return report
+
+    def _model_features(self, model_id: str) -> tuple[FeatureColumn, ...]:
+        """The features this model ever logged a value for."""
+        if model_id not in self._features:
+            columns = self.store.features
+            found: tuple[FeatureColumn, ...] = ()
+            if columns:
+                counts = self.store.execute(
+                    non_null_counts([c.column for c in columns]), {"model": model_id}
+                )[0]
+                found = tuple(c for c, n in zip(columns, counts, strict=True) if n)
+            self._features[model_id] = found
+        return self._features[model_id]
+
+    def _missing(self, model_id: str, window: Window) -> tuple[Series, ...]:
+        """Missing shares of all the model's features in one query."""
+        features = self._model_features(model_id)
+        if not features:
+            return ()
+        sql = (
+            "SELECT count(*), "
+            + ", ".join("count(" + quote_identifier(f.column) + ")" for f in features)
+            + " FROM predictions WHERE model_id = $model AND timestamp BETWEEN $start AND $end"
+        )
+        row = self.store.execute(
+            sql, {"model": model_id, "start": window.start, "end": window.end}
+        )[0]
+        rows = int(row[0])
+        return tuple(
+            Series(
+                {"model": model_id, "feature": f.key},
+                (rows - int(present)) / rows if rows else None,
+                f"{rows - int(present):,} of {rows:,} predictions" if rows else "no predictions",
+            )
+            for f, present in zip(features, row[1:], strict=True)
+        )
+
+    def _fairness(self, model: ModelConfig, window: Window) -> tuple[Series, ...]:
+        """Per version and sensitive feature: each judged group's ratio to the reference
+        group (the Fairness page's four-fifths screen on the labeled predictions)."""
+        versions = [
+            v.version
+            for v in self._cached(
+                "versions", model.id, window, lambda: version_health(self.store, model.id, window)
+            )
+        ]
+        tau = self.settings.thresholds.fairness_tau
+        found: list[Series] = []
+        for feature in model.sensitive_features:
+            slices = {
+                s.version: s.data
+                for s in log_slices(
+                    self.store, model, sensitive=[feature], window=window, by_version=True
+                )
+            }
+            for version in versions:
+                base = {"model": model.id, "version": version, "feature": feature}
+                data = slices.get(version)
+                if data is None or data.total_rows == 0:
+                    found.append(Series(base, None, "no labeled predictions"))
+                    continue
+                found += _fairness_series(base, fairness.audit(data, tau=tau))
+        return tuple(found)
+
+
+def _no_predictions(window: Window) -> str:
+    return f"no predictions between {window.start:%Y-%m-%d %H:%M} and {window.end:%H:%M} UTC"
+
+
+def _health_series(metric: str, health: ModelHealth, window: Window) -> Series:
+    labels = {"model": health.model_id}
+    note = f"{health.predictions:,} predictions"
+    if metric == "latency_p95_ms":
+        p95 = health.latency.p95
+        return Series(labels, p95, note if p95 is not None else "no latency logged")
+    if metric == "error_rate":
+        return Series(labels, health.error_rate, f"{health.errors:,} errors in {note}")
+    minutes = (window.end - window.start).total_seconds() / 60
+    return Series(labels, health.predictions / minutes, note)
+
+
+_PERFORMANCE: Mapping[str, tuple[str, bool]] = {
+    "accuracy": ("accuracy", False),
+    "accuracy_drop": ("accuracy", True),
+    "f1": ("f1", False),
+    "f1_drop": ("f1", True),
+    "mae": ("mae", False),
+    "mae_increase": ("mae", True),
+}
+"""metric -> (performance metric, compared with the baseline)."""
+
+
+def _performance_series(
+    metric: str, model_id: str, report: PerformanceReport
+) -> tuple[Series, ...]:
+    """Per version, as the Overview's headline: realized from labels, else (fewer than
+    MIN_LABELS labels) estimated from the scores where the model has an estimate."""
+    name, relative = _PERFORMANCE[metric]
+    base = report.baseline.metrics.get(name)
+    baseline = base.value if base is not None else None
+    found: list[Series] = []
+    for group in sorted(
+        (g for g in report.groups if g.start is None and g.version is not None),
+        key=lambda g: g.version or "",
+    ):
+        labels = {"model": model_id, "version": group.version or ""}
+        realized = group.metrics.get(name)
+        estimate = group.estimated.metrics.get(name) if group.estimated is not None else None
+        use_estimate = (
+            estimate is not None and estimate.value is not None and group.labeled < MIN_LABELS
+        )
+        chosen = estimate if use_estimate else realized
+        value = chosen.value if chosen is not None else None
+        note = (
+            f"estimated from {group.predictions:,} scores"
+            if use_estimate
+            else f"from {group.labeled:,} labels"
+        )
+        if value is None:
+            found.append(
+                Series(labels, None, f"no labels and no estimate ({group.labeled} labels)")
+            )
+        elif not relative:
+            found.append(Series(labels, value, note))
+        elif baseline is None:
+            found.append(
+                Series(labels, None, f"no baseline {name} ({report.baseline.note or 'none'})")
+            )
+        elif name == "mae":
+            drop = (value - baseline) / baseline if baseline else None
+            found.append(
+                Series(labels, drop, f"{note}; MAE {value:.4g} vs baseline {baseline:.4g}")
+            )
+        else:
+            found.append(
+                Series(labels, baseline - value, f"{note}; {value:.3f} vs baseline {baseline:.3f}")
+            )
+    return tuple(found)
+
+
+def _drift_series(metric: str, model_id: str, report: DriftReport) -> tuple[Series, ...]:
+    if metric == "drift_share":
+        drifted = ", ".join(f.feature for f in report.drifted[:5]) or "none"
+        note = f"{len(report.drifted)} of {len(report.evaluated)} features drifted: {drifted}"
+        if report.share_drifted is None:
+            note = "no feature could be compared"
+        return (Series({"model": model_id}, report.share_drifted, note),)
+    found = []
+    for feature in report.features:
+        psi = feature.stats.get("psi")
+        note = f"{feature.current_count:,} values" if psi is not None else feature.status
+        found.append(Series({"model": model_id, "feature": feature.feature}, psi, note))
+    return tuple(found)
+
+
+def _fairness_series(base: Mapping[str, str], report: fairness.FairnessReport) -> list[Series]:
+    if report.reference_group is None:
+        return [Series(base, None, "no group large enough to compare with")]
+    reference = "/".join(report.reference_group)
+    found = []
+    for group in report.groups:
+        if group.small or group.key == report.reference_group:
+            continue  # too small to judge (as on the Fairness page), or the yardstick itself
+        ratio = group.disparity.get(report.metric)
+        labels = {**base, "group": group.label}
+        if ratio is None:
+            found.append(Series(labels, None, f"{report.metric} undefined for {reference}"))
+            continue
+        folded = min(ratio, 1 / ratio) if ratio > 0 else 0.0
+        found.append(
+            Series(labels, folded, f"{report.metric} {ratio:.3g}x the {reference} group's")
+        )
+    if not found:
+        return [Series(base, None, "no group large enough to judge besides the reference")]
+    return found

@@ -1,0 +1,1 @@
+"""Model versions: usage, champion alias, version comparison and rollback marks."""

@@ -1,0 +1,498 @@
+"""Two versions of a model side by side, the canary verdict, and "healthy" versions.
+
+A version's metrics come from the same engines as the Overview (monitor.executive):
+the headline metric (accuracy, or MAE for regression; realized from labels, or
+estimated without enough of them), error rate and latency p95, drift against the
+reference and the four-fifths fairness screen, all restricted to that version.
+
+The canary verdict compares a candidate with a baseline version over the period both
+served: label shift or a latency spike then hits both alike. It is
+`promote`, `reject` (a check failed) or `inconclusive` (not enough data; never promote).
+See docs/models.md for the checks and their defaults.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from monitor.core import catalog
+from monitor.core.catalog import ModelInfo, Window
+from monitor.core.config import Settings, Thresholds
+from monitor.core.errors import InputError
+from monitor.core.store import LogStore
+from monitor.findings.status import Status, model_status
+from monitor.metrics.health import service as health
+from monitor.metrics.performance.baseline import HIGHER_IS_BETTER
+from monitor.metrics.performance.report import (
+    HEADLINE_METRIC,
+    MIN_LABELS,
+    ReferenceFit,
+    fit_reference,
+)
+
+Verdict = Literal["promote", "reject", "inconclusive"]
+VERDICTS: Final[tuple[Verdict, ...]] = ("promote", "reject", "inconclusive")
+
+
+@dataclass(frozen=True)
+class CanaryThresholds:
+    """When a candidate must not be promoted (defaults: `from_settings`)."""
+
+    accuracy_drop: float = 0.05
+    """Largest drop of the headline metric below the baseline version's: points for
+    accuracy, a relative share for error metrics (MAE)."""
+    accuracy_floor: float | None = None
+    """Absolute bound for the headline metric (a ceiling for MAE); None: the model's
+    baseline (reference or config) worsened by `accuracy_drop`."""
+    latency_increase: float = 0.20
+    """Largest relative increase of latency p95 over the baseline version's."""
+    error_factor: float = 2.0
+    """The error rate may not exceed the baseline version's times this factor..."""
+    error_margin: float = 0.005
+    """...by more than this many (absolute) points, so a handful of errors on a small
+    canary does not block it."""
+    min_predictions: int = 100
+    """Fewer predictions of either version in the period: inconclusive."""
+
+    @classmethod
+    def from_settings(cls, thresholds: Thresholds) -> CanaryThresholds:
+        return cls(accuracy_drop=thresholds.accuracy_drop)
+
+
+@dataclass(frozen=True)
+class VersionMetrics:
+    """One version of a model in one window."""
+
+    version: str
+    window: Window
+    predictions: int
+    errors: int
+    latency_p95_ms: float | None
+    metric: str
+    """The headline metric: accuracy (classifiers) or mae (regression)."""
+    value: float | None
+    estimated: bool
+    """True: `value` is estimated from scores (too few labels), not realized."""
+    labeled: int
+    higher_is_better: bool
+    model_baseline: float | None
+    """The model's baseline value of `metric` (reference dataset or config)."""
+    performance: Status
+    drift: Status
+    drift_share: float | None
+    fairness: Status
+
+    @property
+    def error_rate(self) -> float | None:
+        return self.errors / self.predictions if self.predictions else None
+
+    @property
+    def metric_known(self) -> bool:
+        """A value to judge: estimated, or realized from at least MIN_LABELS labels."""
+        return self.value is not None and (self.estimated or self.labeled >= MIN_LABELS)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    model_id: str
+    window: Window
+    """The window asked for; each version's own window is in its metrics."""
+    same_period: bool
+    """Both measured over the same period (the part of the window both served in)."""
+    baseline: VersionMetrics
+    candidate: VersionMetrics
+    thresholds: CanaryThresholds
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    """Why not promote: failed checks (reject) or missing data (inconclusive)."""
+    notes: tuple[str, ...] = field(default=())
+    """What was not judged and why, when the verdict stands without it."""
+
+    def to_document(self) -> dict[str, Any]:
+        """A JSON-ready snapshot (times as ISO text; the rollback evidence)."""
+        return {
+            "model_id": self.model_id,
+            "window": _window_document(self.window),
+            "same_period": self.same_period,
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+            "notes": list(self.notes),
+            "thresholds": {k: _number(v) for k, v in vars(self.thresholds).items()},
+            "baseline": _metrics_document(self.baseline),
+            "candidate": _metrics_document(self.candidate),
+        }
+
+
+@dataclass(frozen=True)
+class HealthyVersion:
+    """The result of looking for the last healthy version before the current one."""
+
+    found: VersionMetrics | None
+    rejected: tuple[tuple[str, tuple[str, ...]], ...]
+    """Newer versions that were checked first, each with why it is not healthy."""
+
+
+def model_info(store: LogStore, model_id: str) -> ModelInfo:
+    """The model as the logs know it; InputError naming the known models otherwise."""
+    models = catalog.inventory(store)
+    for info in models:
+        if info.model_id == model_id:
+            return info
+    known = ", ".join(m.model_id for m in models) or "none"
+    raise InputError(f"unknown model {model_id!r}: the logs have {known}")
+
+
+def require_version(info: ModelInfo, version: str) -> None:
+    known = [v.version for v in info.versions]
+    if version not in known:
+        names = ", ".join(v or "(unversioned)" for v in known)
+        raise InputError(
+            f"model {info.model_id!r} has no version {version!r} in its logs (known: {names})"
+        )
+
+
+def measure(
+    store: LogStore,
+    settings: Settings,
+    model_id: str,
+    version: str,
+    window: Window,
+    *,
+    reference: ReferenceFit | None = None,
+) -> VersionMetrics:
+    """The metrics of one version in a window."""
+    status = model_status(store, settings, model_id, window, (version,), reference=reference)
+    found = status.headline
+    metric = HEADLINE_METRIC[settings.model(model_id).task]
+    return VersionMetrics(
+        version=version,
+        window=window,
+        predictions=status.health.predictions,
+        errors=status.health.errors,
+        latency_p95_ms=status.health.latency.p95,
+        metric=found.metric if found else metric,
+        value=found.value if found else None,
+        estimated=found.estimated if found else False,
+        labeled=found.labeled if found else 0,
+        higher_is_better=found.higher_is_better if found else HIGHER_IS_BETTER[metric],
+        model_baseline=found.baseline if found else None,
+        performance=status.performance,
+        drift=status.drift,
+        drift_share=status.drift_share,
+        fairness=status.fairness,
+    )
+
+
+def compare(
+    store: LogStore,
+    settings: Settings,
+    model_id: str,
+    baseline_version: str,
+    candidate_version: str,
+    window: Window,
+    *,
+    thresholds: CanaryThresholds | None = None,
+    reference: ReferenceFit | None = None,
+    apart: Literal["inconclusive", "own_windows"] = "inconclusive",
+) -> Comparison:
+    """Baseline and candidate side by side with the canary verdict.
+
+    Both are measured over the part of `window` in which both served. When they did not
+    serve at the same time, `apart` decides: "inconclusive" (a canary verdict needs the
+    same traffic), or "own_windows": each is measured over `window`, or, when it served
+    nothing there, over a span as long ending at its last prediction (rollback
+    evidence: the target may have stopped serving long ago)."""
+    info = model_info(store, model_id)
+    require_version(info, baseline_version)
+    require_version(info, candidate_version)
+    if baseline_version == candidate_version:
+        raise InputError(f"compare two different versions (both are {baseline_version!r})")
+    limits = thresholds or CanaryThresholds.from_settings(settings.thresholds)
+    fit = reference or fit_reference(store, settings.model(model_id))
+    period = shared_window(store, model_id, baseline_version, candidate_version, window)
+    windows = (
+        (period, period)
+        if period is not None
+        else (
+            own_window(store, info, baseline_version, window),
+            own_window(store, info, candidate_version, window),
+        )
+    )
+    base = measure(store, settings, model_id, baseline_version, windows[0], reference=fit)
+    cand = measure(store, settings, model_id, candidate_version, windows[1], reference=fit)
+    if period is None:
+        different = (
+            f"{baseline_version} and {candidate_version} did not serve at the same time in "
+            "this window"
+        )
+        if apart == "inconclusive":  # different traffic, different days: no fair verdict
+            return Comparison(
+                model_id, window, False, base, cand, limits, "inconclusive", (different,)
+            )
+        verdict, reasons, notes = judge(base, cand, limits)
+        notes = (f"{different}: each is measured over its own window", *notes)
+        return Comparison(model_id, window, False, base, cand, limits, verdict, reasons, notes)
+    verdict, reasons, notes = judge(base, cand, limits)
+    return Comparison(model_id, window, True, base, cand, limits, verdict, reasons, notes)
+
+
+def shared_window(
+    store: LogStore, model_id: str, first: str, second: str, window: Window
+) -> Window | None:
+    """The part of `window` between the later first and the earlier last prediction of
+    the two versions; None when they did not serve at the same time."""
+    rows = {v.version: v for v in health.version_health(store, model_id, window, (first, second))}
+    if first not in rows or second not in rows:
+        return None
+    start = max(rows[first].first_seen, rows[second].first_seen)
+    end = min(rows[first].last_seen, rows[second].last_seen)
+    return Window(start, end) if start <= end else None
+
+
+def own_window(store: LogStore, info: ModelInfo, version: str, window: Window) -> Window:
+    """`window` when the version served in it, else a span as long ending at its last
+    prediction."""
+    served = health.version_health(store, info.model_id, window, (version,))
+    if served:
+        return window
+    last = next(v.last_seen for v in info.versions if v.version == version)
+    return Window(last - (window.end - window.start), last)
+
+
+def judge(
+    baseline: VersionMetrics, candidate: VersionMetrics, limits: CanaryThresholds
+) -> tuple[Verdict, tuple[str, ...], tuple[str, ...]]:
+    """The verdict, its reasons, and notes on what could not be judged."""
+    failed: list[str] = []
+    missing: list[str] = []
+    notes: list[str] = []
+    for metrics in (baseline, candidate):
+        if metrics.predictions < limits.min_predictions:
+            missing.append(
+                f"{metrics.version} has {metrics.predictions:,} predictions in the period "
+                f"(at least {limits.min_predictions:,} needed)"
+            )
+    if not missing:
+        failed += _latency(baseline, candidate, limits, notes)
+        failed += _errors(baseline, candidate, limits)
+    failed += _accuracy(baseline, candidate, limits, missing)
+    failed += _fairness(baseline, candidate, notes)
+    if failed:
+        return "reject", (*failed, *missing), tuple(notes)
+    if missing:
+        return "inconclusive", tuple(missing), tuple(notes)
+    return "promote", (), tuple(notes)
+
+
+def worse_by(value: float, reference: float, *, higher_is_better: bool) -> float:
+    """How much worse `value` is than `reference` (negative: better)."""
+    return reference - value if higher_is_better else value - reference
+
+
+def allowed_drop(metric: str, reference: float, drop: float) -> float:
+    """The drop allowed, as monitor.executive judges it: points for accuracy, a relative
+    share of the reference for error metrics."""
+    return drop if metric == "accuracy" else drop * abs(reference)
+
+
+def _accuracy(
+    baseline: VersionMetrics,
+    candidate: VersionMetrics,
+    limits: CanaryThresholds,
+    missing: list[str],
+) -> list[str]:
+    failed: list[str] = []
+    for metrics in (baseline, candidate):
+        if not metrics.metric_known:
+            missing.append(_unknown_metric(metrics))
+    if not candidate.metric_known or candidate.value is None:
+        return failed
+    value, name, better = candidate.value, candidate.metric, candidate.higher_is_better
+    shown = _metric_text(candidate)
+    floor = limits.accuracy_floor
+    if floor is None and candidate.model_baseline is not None:
+        base = candidate.model_baseline
+        floor = base - allowed_drop(name, base, limits.accuracy_drop) * (1 if better else -1)
+    if floor is not None and worse_by(value, floor, higher_is_better=better) > 0:
+        side = "below the floor" if better else "above the ceiling"
+        failed.append(f"{shown} is {side} {floor:.3f}")
+    if baseline.metric_known and baseline.value is not None:
+        worse = worse_by(value, baseline.value, higher_is_better=better)
+        allowed = allowed_drop(name, baseline.value, limits.accuracy_drop)
+        if worse > allowed:
+            failed.append(
+                f"{shown} is {_amount(name, worse)} worse than {baseline.version}'s "
+                f"{baseline.value:.3f} (allowed: {_amount(name, allowed)})"
+            )
+    return failed
+
+
+def _latency(
+    baseline: VersionMetrics, candidate: VersionMetrics, limits: CanaryThresholds, notes: list[str]
+) -> list[str]:
+    base, cand = baseline.latency_p95_ms, candidate.latency_p95_ms
+    if base is None or cand is None or base <= 0:
+        notes.append("latency p95 not compared: no latency logged")
+        return []
+    increase = cand / base - 1
+    if increase > limits.latency_increase:
+        return [
+            f"latency p95 {cand:,.0f} ms is {increase:.0%} above {baseline.version}'s "
+            f"{base:,.0f} ms (allowed: {limits.latency_increase:.0%})"
+        ]
+    return []
+
+
+def _errors(
+    baseline: VersionMetrics, candidate: VersionMetrics, limits: CanaryThresholds
+) -> list[str]:
+    base, cand = baseline.error_rate, candidate.error_rate
+    if base is None or cand is None:
+        return []
+    if cand > base * limits.error_factor and cand - base > limits.error_margin:
+        factor = "" if base == 0 else f"{cand / base:.1f}x "
+        return [
+            f"error rate {cand:.2%} is {factor}{baseline.version}'s {base:.2%} (allowed: "
+            f"{limits.error_factor:g}x, or {limits.error_margin:.1%} points more)"
+        ]
+    return []
+
+
+def _fairness(baseline: VersionMetrics, candidate: VersionMetrics, notes: list[str]) -> list[str]:
+    if candidate.fairness.state != "alert":
+        return []
+    if baseline.fairness.state == "alert":
+        notes.append(
+            f"fairness: both versions fail the four-fifths screen ({baseline.version}: "
+            f"{baseline.fairness.summary})"
+        )
+        return []
+    return [
+        f"fairness: {candidate.fairness.summary} ({baseline.version}: {baseline.fairness.summary})"
+    ]
+
+
+def health_problems(metrics: VersionMetrics, thresholds: Thresholds) -> tuple[str, ...]:
+    """Why a version is not healthy in its window; empty when it is.
+
+    Healthy: its headline metric is known (see `VersionMetrics.metric_known`) and not
+    worse than the model's baseline by more than `accuracy_drop` (points for accuracy,
+    relative for MAE); its error rate is at most `error_rate` and its latency p95 at
+    most `latency_p95_ms`."""
+    problems: list[str] = []
+    if metrics.predictions == 0:
+        return (f"{metrics.version} served no predictions",)
+    if not metrics.metric_known or metrics.value is None:
+        problems.append(_unknown_metric(metrics))
+    elif metrics.model_baseline is None:
+        problems.append(f"{metrics.metric} has no baseline to judge it against")
+    else:
+        base = metrics.model_baseline
+        worse = worse_by(metrics.value, base, higher_is_better=metrics.higher_is_better)
+        allowed = allowed_drop(metrics.metric, base, thresholds.accuracy_drop)
+        if worse > allowed:
+            problems.append(
+                f"{_metric_text(metrics)} is {_amount(metrics.metric, worse)} worse than the "
+                f"baseline {base:.3f} (allowed: {_amount(metrics.metric, allowed)})"
+            )
+    rate = metrics.error_rate
+    if rate is not None and rate > thresholds.error_rate:
+        problems.append(f"error rate {rate:.2%} is above {thresholds.error_rate:.2%}")
+    p95 = metrics.latency_p95_ms
+    if p95 is not None and p95 > thresholds.latency_p95_ms:
+        problems.append(f"latency p95 {p95:,.0f} ms is above {thresholds.latency_p95_ms:,.0f} ms")
+    return tuple(problems)
+
+
+def last_healthy(
+    store: LogStore,
+    settings: Settings,
+    model_id: str,
+    current_version: str,
+    window: Window,
+    *,
+    reference: ReferenceFit | None = None,
+) -> HealthyVersion:
+    """The newest version that first served before `current_version` and is healthy
+    (`health_problems`), each measured over its own window (`own_window`)."""
+    info = model_info(store, model_id)
+    require_version(info, current_version)
+    order = [v.version for v in info.versions]  # oldest first
+    older = order[: order.index(current_version)]
+    fit = reference or fit_reference(store, settings.model(model_id))
+    rejected: list[tuple[str, tuple[str, ...]]] = []
+    for version in reversed(older):
+        metrics = measure(
+            store,
+            settings,
+            model_id,
+            version,
+            own_window(store, info, version, window),
+            reference=fit,
+        )
+        problems = health_problems(metrics, settings.thresholds)
+        if not problems:
+            return HealthyVersion(metrics, tuple(rejected))
+        rejected.append((version, problems))
+    return HealthyVersion(None, tuple(rejected))
+
+
+def _unknown_metric(metrics: VersionMetrics) -> str:
+    if metrics.value is None:
+        return f"{metrics.version}: no {metrics.metric} (no labels and no estimate)"
+    return (
+        f"{metrics.version}: {metrics.metric} from only {metrics.labeled:,} labels "
+        f"(at least {MIN_LABELS} needed)"
+    )
+
+
+def _metric_text(metrics: VersionMetrics) -> str:
+    kind = " (estimated)" if metrics.estimated else ""
+    return f"{metrics.metric} {metrics.value:.3f}{kind} of {metrics.version}"
+
+
+def _amount(metric: str, value: float) -> str:
+    return f"{value * 100:.1f} points" if metric == "accuracy" else f"{value:.3g}"
+
+
+def _window_document(window: Window) -> dict[str, str]:
+    return {"start": _time(window.start), "end": _time(window.end)}
+
+
+def _time(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _status_document(status: Status) -> dict[str, str]:
+    return {"state": status.state, "summary": status.summary}
+
+
+def _metrics_document(metrics: VersionMetrics) -> dict[str, Any]:
+    fields: Mapping[str, Any] = {
+        "version": metrics.version,
+        "window": _window_document(metrics.window),
+        "predictions": metrics.predictions,
+        "errors": metrics.errors,
+        "error_rate": metrics.error_rate,
+        "latency_p95_ms": metrics.latency_p95_ms,
+        "metric": metrics.metric,
+        "value": metrics.value,
+        "estimated": metrics.estimated,
+        "labeled": metrics.labeled,
+        "model_baseline": metrics.model_baseline,
+        "performance": _status_document(metrics.performance),
+        "drift": _status_document(metrics.drift),
+        "drift_share": metrics.drift_share,
+        "fairness": _status_document(metrics.fairness),
+    }
+    return {k: _number(v) for k, v in fields.items()}

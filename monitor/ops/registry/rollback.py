@@ -1,0 +1,425 @@
+"""Rollback marks: "go back from the current version to a known-good one", on record.
+
+A mark names the model, the current version (`from_version`), the target
+(`to_version`, by default the last healthy version before the current one, see
+monitor.registry_compare.last_healthy), a reason, the alerts that motivated it and a
+snapshot of the comparison at that moment (`evidence`). It is `requested` until
+someone applies it (the deploy pipeline rolled back: the `champion` alias moves to the
+target, MLflow style) or cancels it. Both are compare-and-set: only a requested mark
+can be closed, so a second click or a second session gets a clear `Conflict`.
+
+At most one mark per model is open. Every change rewrites `rollbacks.json` next to
+the state database (temp file, then an atomic rename) with the open marks, in the same
+document `monitor rollback list --json` prints, for a deploy pipeline to read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal, TypeVar
+
+from monitor.core.catalog import Window
+from monitor.core.config import Settings
+from monitor.core.errors import InputError, MonitorError
+from monitor.core.state import Actor, StateStore, dumps, loads, record_audit, to_text, utc_now
+from monitor.core.store import LogStore
+from monitor.metrics.performance.report import ReferenceFit, fit_reference
+from monitor.ops.registry import versions as registry
+from monitor.ops.registry.compare import (
+    Comparison,
+    compare,
+    last_healthy,
+    model_info,
+    require_version,
+)
+from monitor.ops.registry.versions import Conflict
+
+Status = Literal["requested", "applied", "cancelled"]
+STATUSES: Final[tuple[Status, ...]] = ("requested", "applied", "cancelled")
+EXPORT_NAME: Final = "rollbacks.json"
+EVIDENCE_SPAN: Final = dt.timedelta(days=7)
+"""Default evidence window: the last 7 days of the model's traffic."""
+MAX_REASON_CHARS: Final = 2000
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RollbackMark:
+    id: int
+    model_id: str
+    from_version: str
+    to_version: str
+    reason: str
+    alert_ids: tuple[int, ...]
+    evidence: Mapping[str, Any]
+    """The comparison (target as baseline, current as candidate) when the mark was made."""
+    requested_by: str
+    requested_verified: bool
+    requested_at: dt.datetime
+    status: Status
+    closed_by: str | None
+    closed_verified: bool | None
+    closed_at: dt.datetime | None
+    close_note: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "requested"
+
+    def to_document(self) -> dict[str, Any]:
+        """One mark as `monitor rollback list --json` prints it (and rollbacks.json holds)."""
+        return {
+            "id": self.id,
+            "model_id": self.model_id,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "reason": self.reason,
+            "alert_ids": list(self.alert_ids),
+            "requested_by": self.requested_by,
+            "requested_verified": self.requested_verified,
+            "requested_at": to_text(self.requested_at),
+            "status": self.status,
+            "closed_by": self.closed_by,
+            "closed_verified": self.closed_verified,
+            "closed_at": None if self.closed_at is None else to_text(self.closed_at),
+            "close_note": self.close_note,
+            "evidence": dict(self.evidence),
+        }
+
+
+def export_path(state: StateStore) -> Path:
+    return state.path.parent / EXPORT_NAME
+
+
+def marks_document(marks: Iterable[RollbackMark]) -> dict[str, Any]:
+    return {"rollbacks": [m.to_document() for m in marks]}
+
+
+def marks(
+    state: StateStore, *, status: Status | Literal["all"] = "requested", model_id: str | None = None
+) -> tuple[RollbackMark, ...]:
+    """Marks, newest first; by default the open (requested) ones."""
+    if status != "all" and status not in STATUSES:
+        raise InputError(f"status must be one of {', '.join(STATUSES)} or all (got {status!r})")
+    rows = state.read(
+        "SELECT * FROM rollbacks WHERE (:status = 'all' OR status = :status)"
+        " AND (:model IS NULL OR model_id = :model) ORDER BY id DESC",
+        {"status": status, "model": model_id},
+    )
+    return tuple(_mark(r) for r in rows)
+
+
+def get(state: StateStore, mark_id: int) -> RollbackMark:
+    rows = state.read("SELECT * FROM rollbacks WHERE id = ?", (mark_id,))
+    if not rows:
+        raise _no_mark(mark_id)
+    return _mark(rows[0])
+
+
+def mark(
+    state: StateStore,
+    store: LogStore,
+    settings: Settings,
+    model_id: str,
+    *,
+    reason: str,
+    actor: Actor,
+    to_version: str | None = None,
+    alert_ids: Sequence[int] = (),
+    window: Window | None = None,
+    evidence: Comparison | None = None,
+    reference: ReferenceFit | None = None,
+) -> RollbackMark:
+    """Request a rollback of the model's current version to `to_version` (default: the
+    last healthy version before it). `window`: where the evidence comes from (default:
+    the last 7 days of traffic). `evidence`: a comparison already computed (what the
+    person saw); used when its versions match, else computed here.
+
+    Refusals (InputError): empty reason, unknown model or version, the target being the
+    current version, no healthy version to default to, unknown alert ids, an open mark
+    for the model already (Conflict)."""
+    text = _reason(reason)
+    info = model_info(store, model_id)
+    if to_version is not None:
+        require_version(info, to_version)
+    ids = tuple(sorted({int(a) for a in alert_ids}))
+    _refuse_open_mark(state.read, model_id)  # cheap refusals before the evidence is computed
+    _require_alerts(state.read, ids)
+    current, source = registry.current_version(state, store, settings, model_id)
+    window = window or registry.default_window(info, EVIDENCE_SPAN)
+    fit = reference or fit_reference(store, settings.model(model_id))
+    if to_version is None:
+        healthy = last_healthy(store, settings, model_id, current, window, reference=fit)
+        if healthy.found is None:
+            why = "; ".join(f"{v}: {', '.join(p)}" for v, p in healthy.rejected)
+            raise InputError(
+                f"no version of {model_id} before {current} is healthy"
+                + (f" ({why})" if why else " (there is none)")
+                + "; name the target version explicitly"
+            )
+        to_version = healthy.found.version
+    if to_version == current:
+        raise InputError(
+            f"{to_version} is the current version of {model_id} ({_source_text(source)}); "
+            "a rollback needs another version as its target"
+        )
+    if evidence is None or (evidence.baseline.version, evidence.candidate.version) != (
+        to_version,
+        current,
+    ):
+        evidence = compare(
+            store,
+            settings,
+            model_id,
+            to_version,
+            current,
+            window,
+            reference=fit,
+            apart="own_windows",
+        )
+    document = evidence.to_document()
+    now = utc_now()
+
+    def change(tx: sqlite3.Connection) -> RollbackMark:
+        holder = registry.champion_in(tx, model_id)
+        if (source == "alias" and holder != current) or (source == "traffic" and holder):
+            raise Conflict(
+                f"the champion of {model_id} changed to {holder or 'none'} meanwhile; "
+                "look at the versions again"
+            )
+        query = _query(tx)
+        _refuse_open_mark(query, model_id)
+        _require_alerts(query, ids)
+        try:
+            cursor = tx.execute(
+                "INSERT INTO rollbacks (model_id, from_version, to_version, reason, alert_ids,"
+                " evidence, requested_by, requested_verified, requested_at, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested')",
+                (
+                    model_id,
+                    current,
+                    to_version,
+                    text,
+                    dumps(list(ids)),
+                    dumps(document),
+                    actor.name,
+                    int(actor.verified),
+                    to_text(now),
+                ),
+            )
+        except sqlite3.IntegrityError:  # the one-open-mark index, should a check miss it
+            _refuse_open_mark(query, model_id)
+            raise
+        mark_id = int(cursor.lastrowid or 0)
+        record_audit(
+            tx,
+            actor=actor,
+            action="rollback.mark",
+            entity="rollback",
+            entity_id=mark_id,
+            after={
+                "model_id": model_id,
+                "from_version": current,
+                "to_version": to_version,
+                "status": "requested",
+                "alert_ids": list(ids),
+            },
+            note=text,
+            at=now,
+        )
+        return _read(tx, mark_id)
+
+    return _write(state, change)
+
+
+def apply(
+    state: StateStore, mark_id: int, *, actor: Actor, note: str | None = None
+) -> RollbackMark:
+    """The rollback was carried out: close the mark and move `champion` to its target."""
+    return _close(state, mark_id, "applied", actor, note)
+
+
+def cancel(
+    state: StateStore, mark_id: int, *, actor: Actor, note: str | None = None
+) -> RollbackMark:
+    """The rollback is not wanted (any more): close the mark; nothing else changes."""
+    return _close(state, mark_id, "cancelled", actor, note)
+
+
+def export(state: StateStore) -> Path:
+    """Rewrite rollbacks.json from what is stored (normally done by every change)."""
+    path = export_path(state)
+    with state.transaction() as tx:  # the write lock orders this with other writers
+        _export(tx, path)
+    return path
+
+
+def _close(
+    state: StateStore, mark_id: int, status: Status, actor: Actor, note: str | None
+) -> RollbackMark:
+    remark = (note or "").strip() or None
+    now = utc_now()
+
+    def change(tx: sqlite3.Connection) -> RollbackMark:
+        found = _read(tx, mark_id)
+        if not found.is_open:
+            who = found.closed_by or "someone"
+            when = "" if found.closed_at is None else f" at {found.closed_at:%Y-%m-%d %H:%M} UTC"
+            raise Conflict(f"rollback #{mark_id} was already {found.status} by {who}{when}")
+        updated = tx.execute(
+            "UPDATE rollbacks SET status = ?, closed_by = ?, closed_verified = ?, closed_at = ?,"
+            " close_note = ? WHERE id = ? AND status = 'requested'",
+            (status, actor.name, int(actor.verified), to_text(now), remark, mark_id),
+        )
+        if updated.rowcount != 1:  # cannot happen under BEGIN IMMEDIATE; never close twice
+            raise Conflict(f"rollback #{mark_id} changed meanwhile; look again")
+        record_audit(
+            tx,
+            actor=actor,
+            action=f"rollback.{'apply' if status == 'applied' else 'cancel'}",
+            entity="rollback",
+            entity_id=mark_id,
+            before={"status": "requested"},
+            after={"status": status},
+            note=remark,
+            at=now,
+        )
+        if status == "applied" and registry.champion_in(tx, found.model_id) != found.to_version:
+            registry.move_alias(
+                tx,
+                found.model_id,
+                registry.CHAMPION,
+                found.to_version,
+                actor,
+                note=f"rollback #{mark_id} applied",
+            )
+        return _read(tx, mark_id)
+
+    return _write(state, change)
+
+
+def _write(state: StateStore, change: Callable[[sqlite3.Connection], T]) -> T:
+    """One transaction: the change, then the export of the open marks while the write
+    lock is held (so concurrent writers export in commit order). Should the commit fail
+    after the file was written, it is written again from what is stored."""
+    path = export_path(state)
+    exported = False
+    try:
+        with state.transaction() as tx:
+            result = change(tx)
+            _export(tx, path)
+            exported = True
+        return result
+    except BaseException:
+        if exported:
+            with contextlib.suppress(MonitorError, OSError):
+                export(state)
+        raise
+
+
+def _export(tx: sqlite3.Connection, path: Path) -> None:
+    rows = tx.execute("SELECT * FROM rollbacks WHERE status = 'requested' ORDER BY id DESC")
+    text = json.dumps(marks_document(_mark(r) for r in rows), indent=2, allow_nan=False)
+    handle, temp = tempfile.mkstemp(prefix=f".{EXPORT_NAME}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _reason(reason: str) -> str:
+    text = reason.strip()
+    if not text:
+        raise InputError("give a reason for the rollback: what is wrong with the current version")
+    if len(text) > MAX_REASON_CHARS:
+        raise InputError(
+            f"the reason is too long ({len(text)} characters, at most {MAX_REASON_CHARS})"
+        )
+    return text
+
+
+Query = Callable[[str, Sequence[Any]], list[sqlite3.Row]]
+
+
+def _query(tx: sqlite3.Connection) -> Query:
+    return lambda sql, params: tx.execute(sql, params).fetchall()
+
+
+def _refuse_open_mark(query: Query, model_id: str) -> None:
+    rows = query(
+        "SELECT id, to_version, requested_by, requested_at FROM rollbacks"
+        " WHERE model_id = ? AND status = 'requested'",
+        (model_id,),
+    )
+    for row in rows:
+        raise Conflict(
+            f"rollback #{row['id']} of {model_id} (to {row['to_version']}, requested by "
+            f"{row['requested_by']} at {row['requested_at'][:16].replace('T', ' ')} UTC) is "
+            "still open: apply or cancel it first"
+        )
+
+
+def _require_alerts(query: Query, ids: tuple[int, ...]) -> None:
+    if not ids:
+        return
+    rows = query(
+        "SELECT id FROM alerts WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),)
+    )
+    missing = sorted(set(ids) - {int(r[0]) for r in rows})
+    if missing:
+        raise InputError(
+            "no alert with id " + ", ".join(map(str, missing)) + " (see `monitor alerts list`)"
+        )
+
+
+def _read(tx: sqlite3.Connection, mark_id: int) -> RollbackMark:
+    row = tx.execute("SELECT * FROM rollbacks WHERE id = ?", (mark_id,)).fetchone()
+    if row is None:
+        raise _no_mark(mark_id)
+    return _mark(row)
+
+
+def _no_mark(mark_id: int) -> InputError:
+    return InputError(
+        f"there is no rollback mark #{mark_id} (see `monitor rollback list --status all`)"
+    )
+
+
+def _mark(row: sqlite3.Row) -> RollbackMark:
+    closed_at = row["closed_at"]
+    verified = row["closed_verified"]
+    return RollbackMark(
+        id=row["id"],
+        model_id=row["model_id"],
+        from_version=row["from_version"],
+        to_version=row["to_version"],
+        reason=row["reason"],
+        alert_ids=tuple(int(a) for a in loads(row["alert_ids"]) or ()),
+        evidence=loads(row["evidence"]) or {},
+        requested_by=row["requested_by"],
+        requested_verified=bool(row["requested_verified"]),
+        requested_at=dt.datetime.fromisoformat(row["requested_at"]),
+        status=row["status"],
+        closed_by=row["closed_by"],
+        closed_verified=None if verified is None else bool(verified),
+        closed_at=None if closed_at is None else dt.datetime.fromisoformat(closed_at),
+        close_note=row["close_note"],
+    )
+
+
+def _source_text(source: registry.CurrentSource) -> str:
+    return "it holds the champion alias" if source == "alias" else "it serves most traffic"

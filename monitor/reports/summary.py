@@ -1,0 +1,106 @@
+"""The `monitor summary` document: per model, traffic, errors, latency, the headline metric
+against its baseline, and drift and fairness status in a window."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from monitor.core import catalog
+from monitor.core.catalog import Window
+from monitor.core.config import Settings
+from monitor.core.errors import InputError
+from monitor.core.state import STATE_FILE_NAME, StateStore
+from monitor.core.store import LogStore
+from monitor.findings import status as executive
+from monitor.ops.alerts.actions import active_counts
+from monitor.ops.alerts.rules import SEVERITIES, Severity
+
+
+def summarize(
+    store: LogStore,
+    settings: Settings,
+    *,
+    model_id: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    state: StateStore | None = None,
+) -> dict[str, Any]:
+    """A JSON-ready summary. Without --since/--until each model's window is the day
+    ending at its newest prediction (old logs still show something). `active_alerts`
+    counts, per severity, the model's alerts that need someone now (see
+    `monitor.alerts.active_counts`), from `state` or else the data directory's state
+    store (all 0 when there is none yet: a summary never creates one)."""
+    models = catalog.inventory(store)
+    if model_id is not None:
+        models = tuple(m for m in models if m.model_id == model_id)
+        if not models:
+            raise InputError(f"no predictions logged for model {model_id!r}")
+    if since is not None and until is not None and since > until:
+        raise InputError("--since is after --until")
+    alerts = _active_alerts(settings, state, [m.model_id for m in models])
+    entries = []
+    for model in models:
+        end = until or model.last_seen
+        start = since or end - catalog.DEFAULT_SPAN
+        status = executive.model_status(store, settings, model.model_id, Window(start, end))
+        entries.append(_entry(status, alerts.get(model.model_id, {})))
+    invalid = store.invalid_records()
+    return {
+        "models": entries,
+        "invalid_records": {
+            "total": sum(i.count for i in invalid),
+            "files": [
+                {
+                    "path": str(i.path.relative_to(store.data_dir)),
+                    "kind": i.kind,
+                    "count": i.count,
+                    "unreadable": i.unreadable,
+                }
+                for i in invalid
+            ],
+        },
+    }
+
+
+def _active_alerts(
+    settings: Settings, state: StateStore | None, model_ids: Iterable[str]
+) -> dict[str, Mapping[Severity, int]]:
+    own = None
+    if state is None:
+        if not (settings.data_dir / STATE_FILE_NAME).is_file():
+            return {}
+        state = own = StateStore.for_data_dir(settings.data_dir)
+    try:
+        return {m: active_counts(state, model_id=m) for m in model_ids}
+    finally:
+        if own is not None:
+            own.close()
+
+
+def _entry(status: executive.ModelStatus, alerts: Mapping[Severity, int]) -> dict[str, Any]:
+    health, found = status.health, status.headline
+    return {
+        "model_id": health.model_id,
+        "predictions": health.predictions,
+        "errors": health.errors,
+        "error_rate": health.error_rate,
+        "latency_ms": {
+            "p50": health.latency.p50,
+            "p95": health.latency.p95,
+            "p99": health.latency.p99,
+        },
+        "invalid_records": health.invalid_records,
+        "window": {"start": health.window.start.isoformat(), "end": health.window.end.isoformat()},
+        found.metric if found is not None else "accuracy": found.value if found else None,
+        "estimated": found.estimated if found else None,
+        "labeled": found.labeled if found else 0,
+        "baseline": found.baseline if found else None,
+        "performance_status": status.performance.state,
+        "drift_status": status.drift.state,
+        "drift_share": status.drift_share,
+        "drift_summary": status.drift.summary,
+        "fairness_status": status.fairness.state,
+        "active_alerts": {s: alerts.get(s, 0) for s in SEVERITIES},
+    }

@@ -1,0 +1,1 @@
+"""Plotly figures built from metric results (no Streamlit, no queries)."""

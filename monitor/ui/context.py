@@ -1,0 +1,330 @@
+"""The only Streamlit code in the core: cached resources, global filters, shared widgets.
+
+Pages call `page_context()` and get settings, the store and the filters the user
+chose in the sidebar; aggregates are cached with the store's version in the key, so
+new log files invalidate them and raw rows are never cached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from monitor.core import catalog
+from monitor.core.buckets import Bucket
+from monitor.core.catalog import ModelInfo, Window
+from monitor.core.config import Settings, load_settings
+from monitor.core.errors import MonitorError
+from monitor.core.state import StateStore
+from monitor.core.store import InvalidRecords, LogStore
+from monitor.core.tabular import FileDatabase
+from monitor.demo import bootstrap
+from monitor.findings import status as executive
+from monitor.metrics.health import service as health
+from monitor.ops.datasets import library as datasets
+from monitor.ops.datasets.library import Dataset
+from monitor.ui import performance as ui_performance
+
+WINDOWS: dict[str, dt.timedelta | None] = {
+    "Last 24 hours": dt.timedelta(days=1),
+    "Last 7 days": dt.timedelta(days=7),
+    "Last 30 days": dt.timedelta(days=30),
+    "All data": None,
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    model: ModelInfo
+    versions: tuple[str, ...]
+    """Empty means all versions."""
+    window: Window
+    window_label: str
+
+
+SourceKind = Literal["logs", "uploads"]
+SOURCES: dict[SourceKind, str] = {"logs": "Model logs", "uploads": "Uploaded datasets"}
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """What the Drift, Data quality and Fairness pages analyse: the model logs chosen by
+    the filters, or an uploaded (reference, current) pair (None: none registered yet)."""
+
+    kind: SourceKind = "logs"
+    reference: Dataset | None = None
+    current: Dataset | None = None
+
+    @property
+    def uploads(self) -> bool:
+        return self.kind == "uploads"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    settings: Settings
+    store: LogStore
+    models: tuple[ModelInfo, ...]
+    filters: Filters | None
+    demo: bool
+    state: StateStore
+    """Alerts, rollback marks, uploaded datasets and the audit trail (SQLite)."""
+    source: DataSource = DataSource()
+    """The sidebar's data source (Drift, Data quality and Fairness)."""
+    references: Mapping[str, Dataset] = field(default_factory=dict)
+    """Uploaded reference datasets attached to models (model id -> dataset); `settings`
+    already uses them as the models' references."""
+
+
+@st.cache_resource(show_spinner=False)
+def _settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(show_spinner="Preparing data...")
+def _store(data_dir: str) -> LogStore:
+    path = Path(data_dir)
+    bootstrap.ensure_demo_data(path)
+    return LogStore(path)
+
+
+@st.cache_resource(show_spinner=False)
+def _state(data_dir: str) -> StateStore:
+    return StateStore.for_data_dir(Path(data_dir))
+
+
+@st.cache_resource(show_spinner=False)
+def upload_runner() -> FileDatabase:
+    """The DuckDB connection that reads uploaded datasets (their stored Parquet files)."""
+    return FileDatabase()
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=64)
+def _inventory(_store: LogStore, version: str) -> tuple[ModelInfo, ...]:
+    return catalog.inventory(_store)
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=256)
+def model_health(
+    _store: LogStore, version: str, model_id: str, window: Window, versions: tuple[str, ...]
+) -> health.ModelHealth:
+    return health.model_health(_store, model_id, window, versions)
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=256)
+def traffic(
+    _store: LogStore,
+    version: str,
+    model_id: str,
+    window: Window,
+    bucket: Bucket,
+    versions: tuple[str, ...],
+) -> tuple[health.TrafficBucket, ...]:
+    return health.traffic(_store, model_id, window, bucket, versions)
+
+
+def model_status(
+    store: LogStore, version: str, settings: Settings, model_id: str, window: Window
+) -> executive.ModelStatus:
+    """`executive.model_status`, cached on the store's version and the reference file."""
+    stamp = ui_performance.reference_stamp(settings.model(model_id))
+    return _model_status(store, version, settings, model_id, stamp, window)
+
+
+@st.cache_data(ttl=300, show_spinner="Checking performance, drift and fairness...", max_entries=64)
+def _model_status(
+    _store: LogStore,
+    version: str,
+    _settings: Settings,
+    model_id: str,
+    stamp: ui_performance.ReferenceStamp,
+    window: Window,
+) -> executive.ModelStatus:
+    model = _settings.model(model_id)
+    fit = ui_performance.reference_fit(_store, model, model_id, stamp)
+    return executive.model_status(_store, _settings, model_id, window, reference=fit)
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=16)
+def invalid_records(_store: LogStore, version: str) -> tuple[InvalidRecords, ...]:
+    return _store.invalid_records()
+
+
+_CONTEXT_KEY = "monitor_context"
+
+
+def download_buttons(name: str, csv_text: str, json_text: str) -> None:
+    """ "Download CSV" and "Download JSON" side by side, as `<name>.csv` / `<name>.json`."""
+    left, right = st.columns(2)
+    left.download_button(
+        "Download CSV", csv_text, file_name=f"{name}.csv", mime="text/csv", key=f"{name}_csv"
+    )
+    right.download_button(
+        "Download JSON",
+        json_text,
+        file_name=f"{name}.json",
+        mime="application/json",
+        key=f"{name}_json",
+    )
+
+
+def current() -> PageContext:
+    """The context app.py loaded for this run (pages call this).
+
+    When it is missing, Streamlit ran the page file on its own: on a fresh server, the
+    first session that opens a page's URL directly is run in the legacy `pages/` folder
+    mode, without app.py. Switch that mode off, as app.py's `st.navigation` would, and
+    rerun: app.py then runs and routes to the same page."""
+    context: PageContext | None = st.session_state.get(_CONTEXT_KEY)
+    if context is None:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    assert context is not None
+    return context
+
+
+def load_context() -> PageContext:
+    """Settings, store and sidebar filters, kept for the pages of this run.
+
+    Stops the page with a clear message on a bad configuration."""
+    try:
+        settings = _settings()
+    except MonitorError as exc:
+        st.error(f"Configuration problem: {exc}")
+        st.stop()
+        raise  # unreachable; st.stop raises
+    with st.spinner("First start: generating demo data (about 10 seconds)..."):
+        store = _store(str(settings.data_dir))
+    store.refresh()
+    models = _inventory(store, store.version)
+    filters = _sidebar(models)
+    try:
+        state = _state(str(settings.data_dir))
+        source = _source_sidebar(state)
+        references = datasets.attached_references(state)
+    except MonitorError as exc:
+        st.error(f"State database problem: {exc}")
+        st.stop()
+        raise  # unreachable; st.stop raises
+    is_demo = bootstrap.is_demo(settings.data_dir)
+    settings = datasets.apply_references(settings, references)
+    context = PageContext(settings, store, models, filters, is_demo, state, source, references)
+    st.session_state[_CONTEXT_KEY] = context
+    return context
+
+
+def window_for(model: ModelInfo, label: str) -> Window:
+    """The window a sidebar choice means for a model: it ends at the model's newest
+    prediction, so old logs still show something."""
+    span = WINDOWS[label]
+    if span is None:
+        return Window(model.first_seen, model.last_seen)
+    return Window.ending_at(model.last_seen, span)
+
+
+def _sidebar(models: tuple[ModelInfo, ...]) -> Filters | None:
+    sidebar = st.sidebar
+    if not models:
+        sidebar.info("No predictions logged yet.")
+        return None
+    by_id = {m.model_id: m for m in models}
+    model_id = sidebar.selectbox("Model", list(by_id), key="filter_model")
+    model = by_id[model_id]
+    versions = sidebar.multiselect(
+        "Versions",
+        [v.version for v in model.versions],
+        key=f"filter_versions_{model_id}",
+        placeholder="All versions",
+        format_func=lambda v: v or "(unversioned)",
+    )
+    label = sidebar.selectbox("Time window", list(WINDOWS), key="filter_window")
+    window = window_for(model, label)
+    sidebar.caption(
+        f"Window: {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC "
+        "(ends at the newest prediction)"
+    )
+    return Filters(model, tuple(versions), window, label)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=])")
+
+
+def escape_markdown(text: str) -> str:
+    """User or file text made literal inside Streamlit markdown (captions, info boxes):
+    every markdown, HTML, LaTeX ($) and directive (:red[...]) character backslash-escaped,
+    line breaks flattened."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _role_first(found: tuple[Dataset, ...], role: str) -> list[Dataset]:
+    """Datasets of `role`, then the others, each newest first as listed (any dataset can
+    be either side; the default is the newest of the matching role)."""
+    return [d for d in found if d.role == role] + [d for d in found if d.role != role]
+
+
+def _source_sidebar(state: StateStore) -> DataSource:
+    """The "Data source" switch; kept per session by its widget keys (app.py renders it on
+    every page)."""
+    sidebar = st.sidebar
+    kind: SourceKind = sidebar.radio(
+        "Data source",
+        list(SOURCES),
+        format_func=SOURCES.__getitem__,
+        key="source_kind",
+        help="What the Drift, Data quality and Fairness pages analyse: the model's logs "
+        "(filters above) or a reference/current pair uploaded on the Datasets page.",
+    )
+    if kind != "uploads":
+        return DataSource()
+    found = datasets.list_datasets(state)
+    if not found:
+        sidebar.info(
+            "No uploaded datasets yet: add a reference and a current dataset on the Datasets page."
+        )
+        return DataSource("uploads")
+    chosen: dict[str, Dataset] = {}
+    for role, title in (("reference", "Reference dataset"), ("current", "Current dataset")):
+        options = _role_first(found, role)
+        by_name = {d.name: d for d in options}
+        shown = {d.name: f"{d.name} ({d.role}, {d.rows:,} rows)" for d in options}
+        name = sidebar.selectbox(
+            title, list(by_name), key=f"source_{role}", format_func=shown.__getitem__
+        )
+        chosen[role] = by_name[name]
+    return DataSource("uploads", chosen["reference"], chosen["current"])
+
+
+def uploaded_pair(source: DataSource) -> tuple[Dataset, Dataset]:
+    """The (reference, current) pair of an uploads source; stops the page with a message
+    and a link to the Datasets page when none is registered yet."""
+    if source.reference is None or source.current is None:
+        st.info(
+            "The data source is *Uploaded datasets*, but none is registered yet: upload a "
+            "reference and a current dataset (for Fairness, with label, prediction and "
+            "sensitive columns) on the Datasets page, or switch the data source in the "
+            "sidebar back to *Model logs*."
+        )
+        st.page_link("pages/datasets.py", label="Open the Datasets page")
+        st.stop()
+    assert source.reference is not None and source.current is not None
+    return source.reference, source.current
+
+
+def source_caption(source: DataSource) -> str:
+    """Which uploaded pair a page analyses, in escaped markdown."""
+    if source.reference is None or source.current is None:
+        return "Uploaded datasets: none registered yet."
+    parts = []
+    for title, found in (("reference", source.reference), ("current", source.current)):
+        parts.append(
+            f"{title} **{escape_markdown(found.name)}** ({found.rows:,} rows, from "
+            f"{escape_markdown(found.source_name)})"
+        )
+    return "Uploaded datasets: " + " against ".join(reversed(parts)) + "."
