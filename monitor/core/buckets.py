@@ -33,3 +33,21 @@ def params(bucket: Bucket) -> dict[str, int]:
 
 def width(bucket: Bucket) -> dt.timedelta:
     return dt.timedelta(microseconds=WIDTH_US[bucket])
+
+
+def bucket_for(span: dt.timedelta, *, finest: Bucket = "hour") -> Bucket:
+    """The one rule that maps a window's length to a bucket width, for every chart, query
+    and command: minutes up to 6 hours, hours up to 3 days, days up to 90 days, weeks
+    beyond; never finer than `finest` (group metrics need more rows per point than
+    latency does)."""
+    for bucket, longest in _LONGEST_SPAN.items():
+        if span <= longest and WIDTH_US[bucket] >= WIDTH_US[finest]:
+            return bucket
+    return "week"
+
+
+_LONGEST_SPAN: Final[dict[Bucket, dt.timedelta]] = {
+    "minute": dt.timedelta(hours=6),
+    "hour": dt.timedelta(days=3),
+    "day": dt.timedelta(days=90),
+}

@@ -22,6 +22,7 @@ from monitor.core.buckets import Bucket
 from monitor.core.catalog import ModelInfo, Window
 from monitor.core.config import Settings, load_settings
 from monitor.core.errors import MonitorError
+from monitor.core.scope import Scope
 from monitor.core.state import StateStore
 from monitor.core.store import InvalidRecords, LogStore
 from monitor.core.tabular import FileDatabase
@@ -81,6 +82,19 @@ class PageContext:
     references: Mapping[str, Dataset] = field(default_factory=dict)
     """Uploaded reference datasets attached to models (model id -> dataset); `settings`
     already uses them as the models' references."""
+
+    @property
+    def scope(self) -> Scope | None:
+        """The sidebar filters as a `Scope` (None when the logs hold no model): the value
+        pages pass to the cached aggregates in `monitor.ui`."""
+        if self.filters is None:
+            return None
+        return Scope.of(
+            self.settings.model(self.filters.model.model_id),
+            self.filters.window,
+            self.filters.versions,
+            data_version=self.store.version,
+        )
 
 
 @st.cache_resource(show_spinner=False)
