@@ -4,6 +4,9 @@
 in-memory queue; one background thread serializes the records and appends them as
 JSONL to ``<data_dir>/logs/<kind>/date=YYYY-MM-DD/<kind>-<host>-<pid>-<prefix>.jsonl``
 (see docs/log-format.md). I/O errors are counted in `stats()`, never raised.
+
+Over 400 lines on purpose: one class whose queue, writer thread and file handles share
+state under one lock; split, the locking would span modules.
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from monitor.core.store import LogStore
+if TYPE_CHECKING:
+    from monitor.core.store import LogStore
 
 DEFAULT_SPAN = dt.timedelta(days=1)
 
