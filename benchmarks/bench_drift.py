@@ -89,8 +89,8 @@ def timed_process(command: list[str]) -> tuple[float, float, str]:
 def phases(reference: Path, current: Path) -> dict[str, float]:
     start = time.perf_counter()
     from monitor.core.tabular import FileDatabase, file_relation
-    from monitor.metrics.drift import profile as drift_profile
     from monitor.metrics.drift.report import compare
+    from monitor.queries import drift_profile
 
     marks = {"imports_s": time.perf_counter() - start}
     step = time.perf_counter()

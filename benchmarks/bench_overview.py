@@ -31,8 +31,9 @@ from typing import Any
 def child(data_dir: Path, warm_runs: int) -> dict[str, Any]:
     from monitor.core import catalog
     from monitor.core.catalog import Window
+    from monitor.core.scope import Scope
     from monitor.core.store import LogStore
-    from monitor.metrics.health import service as health
+    from monitor.queries import health
 
     timings: dict[str, Any] = {}
     start = time.perf_counter()
@@ -48,8 +49,9 @@ def child(data_dir: Path, warm_runs: int) -> dict[str, Any]:
             if span
             else Window(model.first_seen, model.last_seen)
         )
-        predictions = health.model_health(store, model.model_id, window).predictions
-        health.traffic(store, model.model_id, window, "hour" if span else "day")
+        scope = Scope(model.model_id, window)
+        predictions = health.model_health(store, scope).predictions
+        health.traffic(store, scope, "hour" if span else "day")
         store.invalid_records()
         return predictions
 

@@ -46,10 +46,12 @@ def main() -> None:
     from monitor.core.buckets import Bucket
     from monitor.core.catalog import Window
     from monitor.core.config import load_settings
+    from monitor.core.scope import Scope
     from monitor.core.store import LogStore
     from monitor.demo import generate_demo
-    from monitor.metrics.performance import report as perf
-    from monitor.metrics.performance.segments import segments
+    from monitor.queries import performance_report as perf
+    from monitor.queries.performance_reference import fit_reference
+    from monitor.queries.performance_segments import segments
 
     if not (args.data_dir / "logs").exists():
         generate_demo(args.data_dir, predictions=args.predictions)
@@ -62,7 +64,7 @@ def main() -> None:
     for info in catalog.inventory(store):
         model = settings.model(info.model_id)
         start = time.perf_counter()
-        fit = perf.fit_reference(store, model)
+        fit = fit_reference(store, model)
         print(f"| {model.id} | reference fit | | {time.perf_counter() - start:.3f} | |")
         spans: list[tuple[str, dt.timedelta | None, Bucket]] = [
             ("24 h, hourly", dt.timedelta(days=1), "hour"),
@@ -75,8 +77,9 @@ def main() -> None:
                 if span
                 else Window(info.first_seen, info.last_seen)
             )
+            scope = Scope.of(model, window)
             run = functools.partial(
-                perf.performance, store, model, window, bucket=bucket, reference=fit
+                perf.performance, store, model, scope, bucket=bucket, reference=fit
             )
             cold, warm = _time(run)
             overall = run().overall()
@@ -84,10 +87,10 @@ def main() -> None:
             print(f"| {model.id} | performance, {label} | {n:,} | {cold:.3f} | {warm:.3f} |")
         day = Window.ending_at(info.last_seen, dt.timedelta(days=1))
         cold, warm = _time(
-            functools.partial(perf.headline, store, settings, model.id, day, reference=fit)
+            functools.partial(perf.headline, store, model, Scope.of(model, day), reference=fit)
         )
         print(f"| {model.id} | headline, 24 h | | {cold:.3f} | {warm:.3f} |")
-        everything = Window(info.first_seen, info.last_seen)
+        everything = Scope.of(model, Window(info.first_seen, info.last_seen))
         for feature in ("employment_type", "income", "store_id", "price"):
             if any(f.key == feature for f in store.features) and (
                 (feature in ("employment_type", "income")) == (model.task == "binary")

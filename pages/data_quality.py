@@ -12,13 +12,13 @@ from monitor.ui.charts import quality as charts_quality
 context = ui.current()
 st.title("Data quality")
 threshold = context.settings.thresholds.missing_share
-scope = ui_drift.choose_scope(context, st.container(), "quality")
+compared = ui_drift.choose_comparison(context, st.container(), "quality")
 st.caption(
-    ui_drift.describe(scope) + " Valid ranges and known categories come from monitor.toml, "
+    ui_drift.describe(compared) + " Valid ranges and known categories come from monitor.toml, "
     "else from the reference."
 )
 try:
-    report = ui_quality.report(scope)
+    report = ui_quality.report(compared)
 except MonitorError as exc:
     st.error(ui.escape_markdown(str(exc)))
     st.stop()
@@ -45,7 +45,7 @@ tiles[4].metric(
 )
 
 st.subheader("Over time")
-over_time = ui_quality.over_time(scope)
+over_time = ui_quality.over_time(compared)
 if over_time is None:
     st.caption(ui_drift.NO_TIME)
 else:
@@ -92,7 +92,7 @@ st.dataframe(
         "new categories": st.column_config.NumberColumn(format="percent"),
     },
 )
-stem, reference_label, current_label = ui_drift.export_labels(scope)
+stem, reference_label, current_label = ui_drift.export_labels(compared)
 ui.download_buttons(
     f"quality-{stem}",
     quality_export.report_csv(report),
@@ -140,7 +140,7 @@ if schema_issues:
     )
 else:
     st.caption("Same columns and types as the reference.")
-invalid = ui_quality.invalid_files(scope)
+invalid = ui_quality.invalid_files(compared)
 if invalid is None:
     st.caption(ui_quality.NO_LOG_FILES)
 elif invalid:
@@ -160,7 +160,7 @@ elif invalid:
         )
 
 st.subheader("Feature correlations")
-found = ui_quality.correlations(scope)
+found = ui_quality.correlations(compared)
 if len(found.features) >= 2:
     left, right = st.columns(2)
     left.plotly_chart(

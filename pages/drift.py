@@ -18,7 +18,7 @@ st.caption(
 )
 thresholds = context.settings.thresholds
 left, middle, right = st.columns(3)
-scope = ui_drift.choose_scope(context, left, "drift")
+compared = ui_drift.choose_comparison(context, left, "drift")
 method = middle.selectbox(
     "Method",
     ["auto", *METHODS],
@@ -34,10 +34,10 @@ correction = ui_drift.correction(
         format_func=lambda c: ui_drift.CORRECTION_NAMES[c],
     )
 )
-st.caption(ui_drift.describe(scope))
+st.caption(ui_drift.describe(compared))
 try:
-    report = ui_drift.report(scope, method, correction, thresholds)
-    targets = ui_drift.targets(scope, method)
+    report = ui_drift.report(compared, method, correction, thresholds)
+    targets = ui_drift.targets(compared, method)
 except MonitorError as exc:
     st.error(ui.escape_markdown(str(exc)))
     st.stop()
@@ -94,7 +94,7 @@ st.dataframe(
         "effect": st.column_config.NumberColumn(format="%.4g"),
     },
 )
-stem, reference_label, current_label = ui_drift.export_labels(scope)
+stem, reference_label, current_label = ui_drift.export_labels(compared)
 ui.download_buttons(
     f"drift-{stem}",
     drift_export.report_csv(report),
@@ -105,7 +105,7 @@ st.subheader("Distribution: reference vs current")
 ranked = [f.feature for f in sorted(report.features, key=lambda f: not f.drifted) if f.kind]
 if ranked:
     feature = st.selectbox("Feature", ranked, key=f"drift_feature_{stem}")
-    shown = ui_drift.distribution(scope, feature)
+    shown = ui_drift.distribution(compared, feature)
     if shown is None:
         st.info(f"{ui.escape_markdown(feature)} has no values to compare on one side.")
     else:
@@ -114,7 +114,7 @@ if ranked:
             st.caption("Numeric shares from a seeded sample of 50,000 rows per side.")
 
 st.subheader("Drift over time")
-timeline = ui_drift.timeline(scope, method, correction, thresholds)
+timeline = ui_drift.timeline(compared, method, correction, thresholds)
 if timeline is None:
     st.caption(ui_drift.NO_TIME)
 else:
@@ -149,7 +149,7 @@ st.dataframe(
 )
 
 st.subheader("Multivariate drift")
-domain = ui_drift.domain(scope)
+domain = ui_drift.domain(compared)
 if domain.auc is None:
     st.info(f"Domain classifier: {domain.status}.")
 else:

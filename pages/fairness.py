@@ -9,6 +9,7 @@ from monitor.metrics.fairness.rates import DEFAULT_METRIC, TITLES, metrics_for
 from monitor.reports import fairness_export
 from monitor.ui import context as ui
 from monitor.ui import fairness as ui_fairness
+from monitor.ui import fairness_source
 from monitor.ui.charts import fairness as charts_fairness
 
 context = ui.current()
@@ -20,9 +21,9 @@ st.caption(
     "verdict. Groups too small to judge are shown in grey and left out of verdicts."
 )
 
-source = ui_fairness.choose_source(context)
-key = ui_fairness.source_key(source)
-options, configured = ui_fairness.sensitive_choices(source)
+source = fairness_source.choose_source(context)
+key = fairness_source.source_key(source)
+options, configured = fairness_source.sensitive_choices(source)
 left, middle, right, last = st.columns([3, 2, 2, 2])
 sensitive = left.multiselect(
     "Sensitive feature(s)",
@@ -32,7 +33,7 @@ sensitive = left.multiselect(
     help="Several features give intersectional groups. Configured: "
     + (", ".join(configured) or "none"),
 )
-task = ui_fairness.source_task(source)
+task = fairness_source.source_task(source)
 metric: str = middle.selectbox(
     "Metric",
     metrics_for(task),
@@ -80,9 +81,9 @@ if not sensitive:
     st.stop()
 
 try:
-    data = ui_fairness.table(source, tuple(sensitive))
+    data = fairness_source.table(source, tuple(sensitive))
     if data.total_rows == 0:
-        st.info(ui_fairness.no_rows_message(source, data))
+        st.info(fairness_source.no_rows_message(source, data))
         st.stop()
     labels = [group_label(k) for k in sorted(set(data.groups))]
     rules = {"largest": "Largest group", "best": "Best group", "overall": "Overall"}
@@ -113,7 +114,7 @@ reference_name = (
     group_label(report.reference_group) if report.reference_group is not None else "overall"
 )
 unlabeled = getattr(data, "unlabeled_rows", 0)
-noun = ui_fairness.rows_noun(source)
+noun = fairness_source.rows_noun(source)
 st.markdown(
     f"**{report.rows:,} labeled {noun}** in {len(report.groups)} groups "
     f"({summary.judged_groups} large enough to judge); reference: "
@@ -166,7 +167,7 @@ st.dataframe(
     },
 )
 
-ui_fairness.render_trends(
+fairness_source.render_trends(
     source,
     tuple(sensitive),
     report,

@@ -2,12 +2,12 @@
 
 import streamlit as st
 
+from monitor.core.scope import Scope
 from monitor.findings.status import LABELS, SYMBOLS
 from monitor.metrics.health.service import in_window
 from monitor.ui import alerts as ui_alerts
 from monitor.ui import context as ui
 from monitor.ui.charts import traffic as charts
-from monitor.ui.health import bucket_for
 
 context = ui.current()
 st.title("Overview")
@@ -21,13 +21,14 @@ if context.demo:
 
 alerts_checked = ui_alerts.overview_block(context.state)
 
-filters = context.filters
-if filters is None:
+filters, scope = context.filters, context.scope
+if filters is None or scope is None:
     st.warning(
         f"No predictions found under {context.settings.data_dir}. Log predictions with "
         "`monitor.sdk.PredictionLogger`, or run `monitor demo --data-dir DIR`."
     )
     st.stop()
+assert filters is not None and scope is not None
 
 store = context.store
 model = filters.model
@@ -40,7 +41,10 @@ st.caption(
 for other in context.models:
     window = ui.window_for(other, filters.window_label)
     status = ui.model_status(store, store.version, context.settings, other.model_id, window)
-    trend = ui.traffic(store, store.version, other.model_id, window, bucket_for(window), ())
+    other_scope = Scope.of(
+        context.settings.model(other.model_id), window, data_version=store.version
+    )
+    trend = ui.traffic(store, other_scope, other_scope.bucket(finest="minute"))
     with st.container(border=True):
         st.markdown(f"**{ui.escape_markdown(other.model_id)}**")
         if alerts_checked:
@@ -89,7 +93,7 @@ for other in context.models:
             cell.caption(part.summary)
 
 st.subheader(f"{model.model_id} in detail")
-health = ui.model_health(store, store.version, model.model_id, filters.window, filters.versions)
+health = ui.model_health(store, scope)
 columns = st.columns(6)
 columns[0].metric("Predictions", f"{health.predictions:,}")
 columns[1].metric("Error rate", "n/a" if health.error_rate is None else f"{health.error_rate:.2%}")
@@ -106,8 +110,8 @@ columns[5].metric(
     help="Log lines of this model that could not be read, in the files of the window's days.",
 )
 
-bucket = bucket_for(filters.window)
-buckets = ui.traffic(store, store.version, model.model_id, filters.window, bucket, filters.versions)
+bucket = scope.bucket(finest="minute")
+buckets = ui.traffic(store, scope, bucket)
 if buckets:
     st.markdown(f"**Predictions per {bucket}** (bars) and p95 latency (line)")
     st.plotly_chart(charts.traffic_figure(buckets), config={"displayModeBar": False})

@@ -21,24 +21,22 @@ st.caption(
 )
 
 filters = context.filters
-if filters is None:
+scope = context.scope
+if filters is None or scope is None:
     st.warning(f"No predictions found under {context.settings.data_dir}.")
     st.stop()
 
 store = context.store
-model = context.settings.model(filters.model.model_id)
-stamp = ui_performance.reference_stamp(model)
+model = context.settings.model(scope.model_id)
 left, right = st.columns([1, 3])
 buckets: tuple[Bucket, ...] = ("hour", "day", "week")
 bucket: Bucket = left.selectbox(
     "Bucket",
     buckets,
-    index=buckets.index(ui_performance.bucket_for(filters.window)),
+    index=buckets.index(scope.bucket()),
     key=f"performance_bucket_{filters.window_label}",
 )
-report = ui_performance.performance_report(
-    store, store.version, model, model.id, stamp, filters.window, bucket, filters.versions
-)
+report = ui_performance.performance_report(store, model, scope, bucket)
 overall = report.overall()
 if overall is None or overall.predictions == 0:
     st.info(f"No {model.id} predictions in this window.")
@@ -212,14 +210,10 @@ if report.task != "regression":
     st.plotly_chart(charts.confidence_figure(report.buckets()), config={"displayModeBar": False})
 
 st.markdown("**Segments**: where the model is wrong")
-features = ui_performance.segment_features(
-    store, store.version, model, model.id, filters.window, filters.versions
-)
+features = ui_performance.segment_features(store, model, scope)
 if features:
     feature = st.selectbox("Feature", features, key=f"performance_segment_{model.id}")
-    segments = ui_performance.segment_report(
-        store, store.version, model, model.id, filters.window, filters.versions, feature
-    )
+    segments = ui_performance.segment_report(store, model, scope, feature)
     st.plotly_chart(charts.segments_figure(segments), config={"displayModeBar": False})
     st.dataframe(
         [

@@ -8,18 +8,18 @@ from monitor.ui.charts import health as charts_health
 
 context = ui.current()
 st.title("System health")
-filters = context.filters
-if filters is None:
+filters, scope = context.filters, context.scope
+if filters is None or scope is None:
     st.warning(f"No predictions found under {context.settings.data_dir}.")
     st.stop()
+assert filters is not None and scope is not None
 
 store, model, window = context.store, filters.model, filters.window
-key = (store, store.version, model.model_id)
-now = ui.model_health(*key, window, filters.versions)
-before = ui.model_health(*key, window.previous(), filters.versions)
-bucket = ui_health.bucket_for(window)
-buckets = ui.traffic(*key, window, bucket, filters.versions)
-gaps = ui_health.traffic_gaps(*key, window, filters.versions)
+now = ui.model_health(store, scope)
+before = ui.model_health(store, scope.previous())
+bucket = scope.bucket(finest="minute")
+buckets = ui.traffic(store, scope, bucket)
+gaps = ui_health.traffic_gaps(store, scope)
 minutes = max((window.end - window.start).total_seconds() / 60, 1.0)
 
 st.caption(
@@ -87,7 +87,7 @@ if gaps:
 left, right = st.columns(2)
 with left:
     st.markdown("**Most frequent errors**")
-    errors = ui_health.top_errors(*key, window, filters.versions)
+    errors = ui_health.top_errors(store, scope)
     if errors:
         st.dataframe(
             [
@@ -114,7 +114,7 @@ with right:
                 "error rate": v.error_rate,
                 "p95 (ms)": v.latency.p95,
             }
-            for v in ui_health.version_health(*key, window, filters.versions)
+            for v in ui_health.version_health(store, scope)
         ],
         hide_index=True,
         column_config={
@@ -125,14 +125,14 @@ with right:
     )
 
 st.subheader("Resources")
-known_hosts = ui_health.hosts(store, store.version, window)
+known_hosts = ui_health.hosts(store, scope)
 if not known_hosts:
     st.info("No system events in this window. Log them with `PredictionLogger.log_system`.")
 else:
     names = [h.host for h in known_hosts]
     preferred = [n for n in names if n.startswith(model.model_id)] or names
     chosen = st.multiselect("Hosts", names, default=preferred, key="health_hosts")
-    series = ui_health.host_series(store, store.version, window, bucket, tuple(chosen))
+    series = ui_health.host_series(store, scope, bucket, tuple(chosen))
     cpu, memory, queue = st.columns(3)
     for column, metric, title in (
         (cpu, "cpu_mean", "CPU % (mean)"),

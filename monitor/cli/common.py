@@ -6,7 +6,6 @@ import argparse
 import dataclasses
 import datetime as dt
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,22 +13,23 @@ from typing import Any
 from monitor.core import schema
 from monitor.core.config import Settings, load_settings
 from monitor.core.state import STATE_FILE_NAME, StateStore
+from monitor.reports.jsonable import jsonable
 
 EXIT_OK = 0
 
 
 def settings(args: argparse.Namespace) -> Settings:
     """Settings from --config / $MONITOR_CONFIG, with --data-dir on top, and the
-    uploaded reference datasets attached to models (`datasets.with_uploaded_references`)
+    uploaded reference datasets attached to models (`references.with_uploaded_references`)
     when the data directory has a state database."""
     loaded = load_settings(args.config)
     if args.data_dir:
         loaded = dataclasses.replace(loaded, data_dir=Path(args.data_dir).resolve())
     state_file = loaded.data_dir / STATE_FILE_NAME
     if state_file.is_file():  # never create a state database for a read-only command
-        from monitor.ops.datasets import library as datasets  # pyarrow: only when needed
+        from monitor.ops.datasets import references  # pyarrow: only when needed
 
-        loaded = datasets.with_uploaded_references(loaded, StateStore(state_file))
+        loaded = references.with_uploaded_references(loaded, StateStore(state_file))
     return loaded
 
 
@@ -48,22 +48,6 @@ def print_json(document: Any) -> None:
     """Print one JSON document; NaN and infinity become null (they are not JSON)."""
     json.dump(jsonable(document), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
-
-
-def jsonable(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return jsonable(dataclasses.asdict(value))
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value.isoformat()
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def percent(value: float | None) -> str:

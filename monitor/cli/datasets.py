@@ -15,8 +15,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from monitor.cli.common import EXIT_OK, jsonable, print_json, settings
+from monitor.cli.common import EXIT_OK, print_json, settings
 from monitor.core.errors import InputError
+from monitor.reports.jsonable import jsonable
 
 NAME = "datasets"
 HELP = "upload reference and current datasets (CSV, Parquet, JSONL), list and remove them"
@@ -124,7 +125,8 @@ def _types(items: list[str]) -> dict[str, str]:
 
 
 def _add(args: argparse.Namespace, state: Any, data_dir: Path, ingested: Any) -> int:
-    from monitor.ops.datasets.library import ColumnRoles, save_dataset
+    from monitor.ops.datasets.library import ColumnRoles
+    from monitor.ops.datasets.storage import save_dataset
 
     actor = _actor(args)
     roles = ColumnRoles(
@@ -199,7 +201,7 @@ def _rename(args: argparse.Namespace, state: Any, data_dir: Path) -> int:
 
 
 def _remove(args: argparse.Namespace, state: Any, data_dir: Path) -> int:
-    from monitor.ops.datasets.library import delete_dataset
+    from monitor.ops.datasets.storage import delete_dataset
 
     delete_dataset(state, data_dir, args.name, _actor(args))
     if args.json:

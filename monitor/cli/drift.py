@@ -45,7 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from monitor.core.errors import InputError
-    from monitor.metrics.drift.profile import profiles
+    from monitor.queries.drift_profile import profiles
 
     if not 0 < args.alpha < 1:
         raise InputError("--alpha must be between 0 and 1")

@@ -2,7 +2,9 @@
 
 Every `--json` command prints one JSON document on stdout. Bad input exits with code 2
 and one `error: ...` line on stderr; an unexpected failure exits with 1, also as one
-line (set MONITOR_DEBUG=1 for the traceback). Commands live in `monitor.commands`.
+line (set MONITOR_DEBUG=1 for the traceback). A reader that stops early (`monitor ... |
+head`) ends the command quietly with 141, as for any Unix tool killed by SIGPIPE.
+Commands: one module each in `monitor.cli`, listed in `monitor.cli.commands`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from monitor.core.errors import InputError, MonitorError
 
 EXIT_INTERNAL = 1
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 128 + 13
+"""What a shell reports for a process ended by SIGPIPE."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,6 +59,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # the CLI never shows a traceback unless asked to
         if os.environ.get("MONITOR_DEBUG"):
             traceback.print_exc()
@@ -63,6 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"error: internal error: {message} (set MONITOR_DEBUG=1 for details)", file=sys.stderr
         )
         return EXIT_INTERNAL
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter flushes it at exit, and a flush into the
+    closed pipe would print a second BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from monitor.core.config import Settings
     from monitor.core.state import StateStore
     from monitor.core.store import LogStore
-    from monitor.ops.registry.compare import Comparison, VersionMetrics
+    from monitor.ops.registry.compare import Comparison
+    from monitor.ops.registry.version_metrics import VersionMetrics
 
 NAME = "models"
 HELP = "model versions: list, compare a canary, set an alias, add a note"
@@ -144,7 +145,8 @@ def _list(args: argparse.Namespace, config: Settings, store: LogStore, state: St
 
 
 def _compare(args: argparse.Namespace, config: Settings, store: LogStore) -> int:
-    from monitor.ops.registry.compare import compare, model_info
+    from monitor.ops.registry.compare import compare
+    from monitor.ops.registry.version_metrics import model_info
 
     info = model_info(store, args.model)
     result = compare(

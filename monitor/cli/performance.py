@@ -55,8 +55,9 @@ def run(args: argparse.Namespace) -> int:
     from monitor.core import catalog
     from monitor.core.catalog import Window
     from monitor.core.errors import InputError
+    from monitor.core.scope import Scope
     from monitor.core.store import LogStore
-    from monitor.metrics.performance.report import performance
+    from monitor.queries.performance_report import performance
 
     config = settings(args)
     store = LogStore(config.data_dir)
@@ -76,13 +77,9 @@ def run(args: argparse.Namespace) -> int:
                 f"model {args.model!r} has no version {unknown[0]!r} "
                 f"(logged: {', '.join(sorted(known)) or 'none'})"
             )
-        report = performance(
-            store,
-            config.model(args.model),
-            Window(since, until),
-            bucket=args.bucket,
-            versions=args.version,
-        )
+        model = config.model(args.model)
+        scope = Scope.of(model, Window(since, until), tuple(args.version or ()))
+        report = performance(store, model, scope, bucket=args.bucket)
     finally:
         store.close()
     document = report_document(report, by_version=args.by_version)

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from monitor.core.store import LogStore
     from monitor.metrics.health import service as health
-    from monitor.metrics.quality import quality_report
+    from monitor.queries.quality import quality_report
     from monitor.reports.quality_export import report_document
 
     tables = open_tables(args)

@@ -26,7 +26,7 @@ from monitor.cli.models import add_window_arguments, window_of
 if TYPE_CHECKING:
     from monitor.core.config import Settings
     from monitor.core.state import StateStore
-    from monitor.ops.registry.rollback import RollbackMark
+    from monitor.ops.registry.rollback_marks import RollbackMark
 
 NAME = "rollback"
 HELP = "rollback marks: mark a model's current version for rollback, list, apply, cancel"
@@ -73,6 +73,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from monitor.core.state import Actor, StateStore
     from monitor.ops.registry import rollback
+    from monitor.ops.registry.rollback_marks import marks_document
 
     config = settings(args)
     state = StateStore.for_data_dir(config.data_dir)
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         if args.action == "list":
             found = rollback.marks(state, status=args.status, model_id=args.model)
             if args.json:
-                print_json(rollback.marks_document(found))
+                print_json(marks_document(found))
             elif not found:
                 print(f"no {'' if args.status == 'all' else args.status + ' '}rollback marks")
             for item in () if args.json else found:
@@ -105,7 +106,7 @@ def _mark(args: argparse.Namespace, config: Settings, state: StateStore) -> Roll
     from monitor.core.state import Actor
     from monitor.core.store import LogStore
     from monitor.ops.registry import rollback
-    from monitor.ops.registry.compare import model_info
+    from monitor.ops.registry.version_metrics import model_info
 
     store = LogStore(config.data_dir)
     try:

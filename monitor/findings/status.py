@@ -18,12 +18,15 @@ from monitor.core import tabular
 from monitor.core.catalog import Window
 from monitor.core.config import Settings
 from monitor.core.errors import MonitorError
+from monitor.core.scope import Scope
 from monitor.core.store import LogStore
-from monitor.metrics.drift import report as drift
 from monitor.metrics.fairness import audit as fairness
-from monitor.metrics.health.service import ModelHealth, model_health
-from monitor.metrics.performance.report import Headline, ReferenceFit, headline
+from monitor.metrics.health.service import ModelHealth
+from monitor.metrics.performance.report import Headline, ReferenceFit
+from monitor.queries import drift
 from monitor.queries.fairness import log_table
+from monitor.queries.health import model_health
+from monitor.queries.performance_report import headline
 
 State = Literal["ok", "warning", "alert", "unknown"]
 SYMBOLS: dict[State, str] = {"ok": "✓", "warning": "⚠", "alert": "✗", "unknown": "–"}
@@ -70,8 +73,9 @@ def model_status(
 ) -> ModelStatus:
     """`reference`: the model's fitted reference (baseline and calibrator), when the
     caller keeps one; else it is fitted here."""
-    now = model_health(store, model_id, window, versions)
-    before = model_health(store, model_id, window.previous(), versions)
+    scope = Scope(model_id, window, tuple(versions))
+    now = model_health(store, scope)
+    before = model_health(store, scope.previous())
     found, performance_status = _performance(store, settings, model_id, window, versions, reference)
     drift_status, share = _drift(store, settings, model_id, window, versions)
     return ModelStatus(
@@ -96,7 +100,9 @@ def _performance(
     reference: ReferenceFit | None,
 ) -> tuple[Headline | None, Status]:
     try:
-        found = headline(store, settings, model_id, window, versions, reference=reference)
+        model = settings.model(model_id)
+        scope = Scope.of(model, window, tuple(versions))
+        found = headline(store, model, scope, reference=reference)
     except MonitorError as exc:
         return None, Status("unknown", str(exc))
     if found.value is None:

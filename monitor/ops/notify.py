@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 
-from monitor.core.state import to_text, utc_now
+from monitor.core.state import StateStore, to_text, utc_now
 from monitor.ops.alerts.rules import Webhook
 
 if TYPE_CHECKING:
@@ -182,4 +182,22 @@ def record(tx: sqlite3.Connection, delivery: Delivery) -> None:
             delivery.error,
             to_text(delivery.at),
         ),
+    )
+
+
+def deliveries(state: StateStore, alert_id: int) -> tuple[Delivery, ...]:
+    """The webhook deliveries of one alert, oldest first."""
+    rows = state.read("SELECT * FROM notifications WHERE alert_id = ? ORDER BY id", (alert_id,))
+    return tuple(
+        Delivery(
+            int(r["alert_id"]),
+            r["event"],
+            r["url"],
+            int(r["attempts"]),
+            r["status"] == "delivered",
+            r["http_status"],
+            r["error"],
+            dt.datetime.fromisoformat(r["at"]),
+        )
+        for r in rows
     )

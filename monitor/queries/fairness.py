@@ -18,11 +18,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import duckdb
 
 from monitor.core import buckets
+from monitor.core.buckets import Bucket
 from monitor.core.catalog import Window
 from monitor.core.config import ModelConfig
 from monitor.core.errors import InputError
@@ -37,9 +38,7 @@ from monitor.metrics.fairness.groups import (
 )
 from monitor.metrics.fairness.rates import Task
 from monitor.queries import fairness_sql as queries
-
-Bucket = Literal["hour", "day", "week"]
-
+from monitor.queries.features import logged_features
 
 READERS: Final = {
     ".csv": "read_csv_auto",
@@ -300,11 +299,5 @@ def _first_line(exc: BaseException) -> str:
 def model_features(store: LogStore, model_id: str) -> tuple[tuple[str, str], ...]:
     """(feature key, SQL type) of the features a model logged at least once: the choices
     for a sensitive feature, categorical (VARCHAR, BOOLEAN) first."""
-    features = store.features
-    if not features:
-        return ()
-    counts = store.execute(
-        queries.non_null_counts([f.column for f in features]), {"model": model_id}
-    )[0]
-    found = [(f.key, f.sql_type) for f, n in zip(features, counts, strict=True) if n]
+    found = [(f.key, f.sql_type) for f in logged_features(store, model_id)]
     return tuple(sorted(found, key=lambda f: (f[1] == "DOUBLE", f[0])))

@@ -134,9 +134,3 @@ def describe_file(reader: str) -> str:
 
 def count_rows(source: str) -> str:
     return "SELECT count(*) FROM " + source
-
-
-def non_null_counts(columns: Sequence[str]) -> str:
-    """Non-NULL values per column among a model's predictions ($model)."""
-    counts = ", ".join("count(" + quote_identifier(c) + ")" for c in columns)
-    return "SELECT " + counts + " FROM predictions WHERE model_id = $model"

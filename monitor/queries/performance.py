@@ -18,8 +18,6 @@ test checks both give the view's labels.
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -31,7 +29,9 @@ from monitor.core.buckets import Bucket
 from monitor.core.catalog import Window
 from monitor.core.config import Task
 from monitor.core.logfiles import VersionSlice
+from monitor.core.scope import Scope
 from monitor.core.sqlutil import quote_identifier
+from monitor.metrics.performance.binning import Binning
 
 _WINDOW_FILTER: Final = (
     "timestamp BETWEEN $start AND $end AND model_id = $model "
@@ -63,22 +63,13 @@ class ReferenceColumns:
 def bucket_expression(bucket: Bucket | None) -> str:
     """Start of the fixed-width UTC bucket of `timestamp` ($width_us, $offset_us) in epoch
     microseconds (cheaper to fetch than TIMESTAMPTZ); NULL when the window is not split
-    into buckets. See `bucket_start`."""
+    into buckets. See `monitor.metrics.performance.groups.bucket_start`."""
     if bucket is None:
         return "NULL::BIGINT"
     return (
         "((epoch_us(timestamp) - $offset_us::BIGINT) // $width_us::BIGINT "
         "* $width_us::BIGINT + $offset_us::BIGINT)"
     )
-
-
-_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-
-
-@functools.lru_cache(maxsize=4096)
-def bucket_start(epoch_us: int | None) -> dt.datetime | None:
-    """The datetime (UTC) of a `bucket_expression` value."""
-    return None if epoch_us is None else _EPOCH + dt.timedelta(microseconds=epoch_us)
 
 
 RESTRICT_SHARE: Final = 0.3
@@ -172,14 +163,9 @@ _BINARY_LOSS: Final = (
     "WHEN truth = $positive THEN -ln(greatest(least(score, 1 - $eps::DOUBLE), $eps::DOUBLE)) "
     "ELSE -ln(1 - greatest(least(score, 1 - $eps::DOUBLE), $eps::DOUBLE)) END"
 )
-# Score bins. Coarse bins (calibration) follow numpy/sklearn exactly: bin i holds
-# (i * step, (i + 1) * step] with step = 1.0 / $coarse (the first also holds 0), as
-# np.searchsorted(np.linspace(0, 1, n + 1)[1:-1], score). Uniform bins (confidence
-# quantiles) split each coarse bin into $ratio bins of width about 1 / ($coarse * $ratio).
-# Logit bins cut logit(score) in [-$logit_range, $logit_range] into $logit_bins equal
-# parts: fine where scores crowd near 0 or 1. Both are monotone in the score, so
-# rank = uniform bin + logit bin orders the (uniform, logit) cells by score; ROC AUC and
-# the estimates use those ranks.
+# Score bins (monitor.metrics.performance.binning): coarse bin `cbin` of $coarse, uniform bin
+# `ubin` of $coarse * $ratio, logit bin `lbin` of $logit_bins over +/- $logit_range
+# (`binning_params`).
 _COARSE_GUESS: Final = "least(greatest(ceil(score * $coarse)::BIGINT - 1, 0), $coarse - 1)"
 _COARSE_BIN: Final = (
     "CASE WHEN c0 >= 1 AND c0 * (1.0::DOUBLE / $coarse) >= score THEN c0 - 1 "
@@ -329,39 +315,20 @@ def reference_sample(columns: ReferenceColumns) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Binning:
-    """How scores are binned (see the comment above `_COARSE_GUESS`)."""
-
-    uniform: int = 1000
-    coarse: int = 10
-    """Reliability-curve bins; `uniform` must be a multiple."""
-    logit: int = 1000
-    logit_range: float = 14.0
-    """logit(score) beyond +/- this falls in the end bins (14: scores within 1e-6 of 0 or 1)."""
-
-    @property
-    def ranks(self) -> int:
-        """Size of a rank-indexed array: every (uniform, logit) cell has a rank below it."""
-        return self.uniform + self.logit - 1
-
-    def params(
-        self, task: Literal["binary", "multiclass"], positive: str | None
-    ) -> dict[str, object]:
-        """Parameters of `classification_cells` beyond the row source's."""
-        if self.coarse < 1 or self.uniform < self.coarse or self.uniform % self.coarse:
-            raise ValueError("uniform bins must be a positive multiple of coarse bins")
-        if self.logit < 1 or not self.logit_range > 0:
-            raise ValueError("logit bins and range must be positive")
-        params: dict[str, object] = {
-            "coarse": self.coarse,
-            "ratio": self.uniform // self.coarse,
-            "logit_bins": self.logit,
-            "logit_range": float(self.logit_range),
-        }
-        if task == "binary":
-            params |= {"positive": positive, "eps": float(np.finfo(np.float64).eps)}
-        return params
+def binning_params(
+    binning: Binning, task: Literal["binary", "multiclass"], positive: str | None
+) -> dict[str, object]:
+    """Parameters of `classification_cells` beyond the row source's."""
+    binning.validate()
+    params: dict[str, object] = {
+        "coarse": binning.coarse,
+        "ratio": binning.uniform // binning.coarse,
+        "logit_bins": binning.logit,
+        "logit_range": float(binning.logit_range),
+    }
+    if task == "binary":
+        params |= {"positive": positive, "eps": float(np.finfo(np.float64).eps)}
+    return params
 
 
 def window_params(
@@ -377,6 +344,11 @@ def window_params(
     if bucket is not None:
         params |= buckets.params(bucket)
     return params
+
+
+def scope_params(scope: Scope, bucket: Bucket | None = None) -> dict[str, object]:
+    """`window_params` of a scope."""
+    return window_params(scope.window, scope.model_id, scope.versions, bucket)
 
 
 def feature_presence(columns: Sequence[str]) -> str:

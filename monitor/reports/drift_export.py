@@ -7,9 +7,9 @@ import io
 import json
 from typing import Any
 
-from monitor.cli.common import jsonable
 from monitor.metrics.drift.registry import METHODS
 from monitor.metrics.drift.report import DriftReport, FeatureDrift
+from monitor.reports.jsonable import jsonable
 
 STAT_COLUMNS = [m for name in METHODS for m in (name, f"{name}_p_value")]
 

@@ -8,8 +8,8 @@ import io
 import json
 from typing import Any
 
-from monitor.cli.common import jsonable
 from monitor.metrics.quality import QualityReport
+from monitor.reports.jsonable import jsonable
 
 
 def report_document(report: QualityReport, reference: str, current: str) -> dict[str, Any]:

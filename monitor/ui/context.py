@@ -28,9 +28,11 @@ from monitor.core.store import InvalidRecords, LogStore
 from monitor.core.tabular import FileDatabase
 from monitor.demo import bootstrap
 from monitor.findings import status as executive
-from monitor.metrics.health import service as health
+from monitor.metrics.health.service import ModelHealth, TrafficBucket
 from monitor.ops.datasets import library as datasets
 from monitor.ops.datasets.library import Dataset
+from monitor.ops.datasets.references import apply_references, attached_references
+from monitor.queries import health
 from monitor.ui import performance as ui_performance
 
 WINDOWS: dict[str, dt.timedelta | None] = {
@@ -126,44 +128,27 @@ def _inventory(_store: LogStore, version: str) -> tuple[ModelInfo, ...]:
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=256)
-def model_health(
-    _store: LogStore, version: str, model_id: str, window: Window, versions: tuple[str, ...]
-) -> health.ModelHealth:
-    return health.model_health(_store, model_id, window, versions)
+def model_health(_store: LogStore, scope: Scope) -> ModelHealth:
+    return health.model_health(_store, scope)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=256)
-def traffic(
-    _store: LogStore,
-    version: str,
-    model_id: str,
-    window: Window,
-    bucket: Bucket,
-    versions: tuple[str, ...],
-) -> tuple[health.TrafficBucket, ...]:
-    return health.traffic(_store, model_id, window, bucket, versions)
+def traffic(_store: LogStore, scope: Scope, bucket: Bucket) -> tuple[TrafficBucket, ...]:
+    return health.traffic(_store, scope, bucket)
 
 
 def model_status(
     store: LogStore, version: str, settings: Settings, model_id: str, window: Window
 ) -> executive.ModelStatus:
     """`executive.model_status`, cached on the store's version and the reference file."""
-    stamp = ui_performance.reference_stamp(settings.model(model_id))
-    return _model_status(store, version, settings, model_id, stamp, window)
+    scope = Scope.of(settings.model(model_id), window, data_version=version)
+    return _model_status(store, settings, scope)
 
 
 @st.cache_data(ttl=300, show_spinner="Checking performance, drift and fairness...", max_entries=64)
-def _model_status(
-    _store: LogStore,
-    version: str,
-    _settings: Settings,
-    model_id: str,
-    stamp: ui_performance.ReferenceStamp,
-    window: Window,
-) -> executive.ModelStatus:
-    model = _settings.model(model_id)
-    fit = ui_performance.reference_fit(_store, model, model_id, stamp)
-    return executive.model_status(_store, _settings, model_id, window, reference=fit)
+def _model_status(_store: LogStore, _settings: Settings, scope: Scope) -> executive.ModelStatus:
+    fit = ui_performance.reference_fit(_store, _settings.model(scope.model_id), scope)
+    return executive.model_status(_store, _settings, scope.model_id, scope.window, reference=fit)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=16)
@@ -222,13 +207,13 @@ def load_context() -> PageContext:
     try:
         state = _state(str(settings.data_dir))
         source = _source_sidebar(state)
-        references = datasets.attached_references(state)
+        references = attached_references(state)
     except MonitorError as exc:
         st.error(f"State database problem: {exc}")
         st.stop()
         raise  # unreachable; st.stop raises
     is_demo = bootstrap.is_demo(settings.data_dir)
-    settings = datasets.apply_references(settings, references)
+    settings = apply_references(settings, references)
     context = PageContext(settings, store, models, filters, is_demo, state, source, references)
     st.session_state[_CONTEXT_KEY] = context
     return context

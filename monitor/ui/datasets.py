@@ -1,31 +1,29 @@
-"""The Datasets page: upload a reference and a current dataset, check them, save them.
+"""The Datasets page's values: one side's parsed upload, the roles and names chosen, what
+a save did, and the plain-text tables and messages drawn from them.
 
-Parsing and validation are `monitor.ingest`'s, storage `monitor.datasets`'s; this module
-only draws them. A parsed upload is kept in `st.session_state` (one per side, keyed by
-the uploaded files' ids and the type overrides) so that reruns do not parse it again;
-it is never put in `st.cache_data` (that would pickle the whole table). Everything a
-file brings (column names, values, messages quoting them) is shown as plain text:
-tables, or markdown with every special character escaped.
+Parsing and validation are `monitor.ops.datasets.ingest`'s, storage
+`monitor.ops.datasets.storage`'s. Everything a file brings (column names, values,
+messages quoting them) stays plain text here: the page shows it in tables, or as markdown
+with every special character escaped. The widgets are in `dataset_upload` (reading a
+side), `dataset_save` (roles, names, Save) and `dataset_manage` (rename, delete).
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
 import pandas as pd
-import streamlit as st
-from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from monitor.core.errors import MonitorError
 from monitor.core.state import Actor, actor_label
-from monitor.ops.datasets import ingest
+from monitor.ops.datasets import ingest, storage
 from monitor.ops.datasets import library as datasets
-from monitor.ui.context import PageContext, escape_markdown
+from monitor.ui import flash as ui_flash
+from monitor.ui.context import PageContext
 
 Role = Literal["reference", "current"]
 ROLES: Final[tuple[Role, ...]] = ("reference", "current")
@@ -39,9 +37,7 @@ ROLE_GUESSES: Final[Mapping[str, tuple[str, ...]]] = {
     "prediction": ("prediction", "predicted", "pred", "y_pred", "predicted_label"),
     "score": ("score", "probability", "proba", "y_score", "predicted_probability"),
 }
-_READ_KEY: Final = "dataset_read_{role}"
 _FLASH_KEY: Final = "dataset_flash"
-_PENDING_DELETE: Final = "dataset_delete_pending"
 
 
 @dataclass(frozen=True)
@@ -135,11 +131,13 @@ def notes(ingested: ingest.Ingested) -> list[dict[str, str]]:
     return rows
 
 
-def type_rows(read: SideRead, ingested: ingest.Ingested) -> pd.DataFrame:
-    """The type editor's table: each column, its detected type, missing count, and the
-    type to use (the override, else the detected type)."""
+def type_rows(read: SideRead) -> pd.DataFrame:
+    """The type editor's table: each column, its detected type, missing count (0 while
+    the upload cannot be read with the chosen types), and the type to use (the override,
+    else the detected type)."""
     chosen = dict(read.overrides)
-    missing = {c.name: c.missing for c in ingested.columns}
+    columns = read.ingested.columns if read.ingested is not None else ()
+    missing = {c.name: c.missing for c in columns}
     return pd.DataFrame(
         [
             {
@@ -178,6 +176,33 @@ def default_name(files: Sequence[tuple[str, str, int]], role: Role) -> str:
     return (stem or role)[:80]
 
 
+def schema_rows(found: ingest.SchemaComparison) -> list[dict[str, str]]:
+    """The columns that differ between reference and current, and how."""
+    rows = [{"column": n, "difference": "missing in current"} for n in found.only_in_reference]
+    rows += [{"column": n, "difference": "only in current"} for n in found.only_in_current]
+    rows += [
+        {"column": change[0], "difference": f"type {change[1]} -> {change[2]}"}
+        for change in found.type_changes
+    ]
+    return rows
+
+
+def role_columns(ready: Mapping[Role, ingest.Ingested]) -> list[str]:
+    """The columns roles can be given to: those both sides share, else the one side's."""
+    reference, current = ready.get("reference"), ready.get("current")
+    if reference is not None and current is not None:
+        names = {c.name for c in current.columns}
+        return [c.name for c in reference.columns if c.name in names]
+    only = reference if reference is not None else current
+    return [] if only is None else [c.name for c in only.columns]
+
+
+def model_choices(context: PageContext) -> list[str | None]:
+    """Models a dataset can be attached to: configured or seen in the logs (None: none)."""
+    ids = {m.id for m in context.settings.models} | {m.model_id for m in context.models}
+    return [None, *sorted(ids)]
+
+
 def listing(found: Sequence[datasets.Dataset]) -> list[dict[str, Any]]:
     """The table of registered datasets."""
     return [
@@ -208,7 +233,7 @@ def save(context: PageContext, requests: Sequence[SaveRequest], actor: Actor) ->
             continue
         try:
             saved.append(
-                datasets.save_dataset(
+                storage.save_dataset(
                     context.state,
                     context.settings.data_dir,
                     request.ingested,
@@ -226,348 +251,14 @@ def save(context: PageContext, requests: Sequence[SaveRequest], actor: Actor) ->
     return SaveOutcome(tuple(saved), tuple(duplicates), tuple(errors))
 
 
-# -- reading ------------------------------------------------------------------------------
+# -- messages kept across the rerun after a save, rename or delete ------------------------
 
 
-def _file_key(files: Sequence[UploadedFile]) -> tuple[tuple[str, str, int], ...]:
-    return tuple((f.file_id, f.name, f.size) for f in files)
+def flash() -> None:
+    ui_flash.show(_FLASH_KEY, escape=True)
 
 
-def read_side(
-    role: Role,
-    files: Sequence[UploadedFile],
-    overrides: tuple[tuple[str, str], ...],
-    max_bytes: int,
-) -> SideRead:
-    """The parsed upload of one side, from the session when the files and overrides are
-    the ones parsed last; else parsed now, under a status box (large files take a while)."""
-    key = _file_key(files)
-    state_key = _READ_KEY.format(role=role)
-    cached: SideRead | None = st.session_state.get(state_key)
-    if cached is not None and cached.files == key and cached.overrides == overrides:
-        return cached
-    base_types = cached.base_types if cached is not None and cached.files == key else ()
-    size = sum(f.size for f in files)
-    plural = "s" if len(files) > 1 else ""
-    started = time.perf_counter()
-    label = f"Reading {len(files)} file{plural} ({size / 1e6:,.1f} MB)..."
-    with st.status(label, expanded=True) as status:
-        bar = st.progress(0.0)
-
-        def progress(fraction: float, message: str) -> None:
-            bar.progress(min(max(fraction, 0.0), 1.0), text=escape_markdown(message))
-
-        try:
-            ingested = ingest.read_uploads(
-                [(f.name, f.getvalue()) for f in files],
-                max_bytes=max_bytes,
-                type_overrides=dict(overrides) or None,
-                progress=progress,
-            )
-        except MonitorError as exc:
-            status.update(label="Could not read the upload", state="error", expanded=False)
-            result = SideRead(key, overrides, base_types, None, str(exc))
-        else:
-            seconds = time.perf_counter() - started
-            status.update(
-                label=f"Read {ingested.rows:,} rows in {seconds:.1f} s",
-                state="complete",
-                expanded=False,
-            )
-            if not base_types:
-                base_types = tuple((c.name, c.inferred_type) for c in ingested.columns)
-            result = SideRead(key, overrides, base_types, ingested, None, seconds)
-    st.session_state[state_key] = result
-    return result
-
-
-# -- drawing ------------------------------------------------------------------------------
-
-
-def _flash() -> None:
-    for message in st.session_state.pop(_FLASH_KEY, ()):
-        st.success(escape_markdown(message))
-
-
-def _side(role: Role, column: Any, limit_mb: int, max_bytes: int) -> SideRead | None:
-    """One side: uploader, what was detected, counts, notes, preview and type editor."""
-    title = role.capitalize()
-    with column:
-        files = st.file_uploader(
-            f"{title} dataset",
-            type=list(UPLOAD_TYPES),
-            accept_multiple_files=True,
-            key=f"upload_{role}",
-            max_upload_size=limit_mb,
-            help="CSV (any delimiter, UTF-8 or Latin-1), Parquet or JSON Lines; several "
-            "files with the same columns are read as one dataset. The content decides "
-            f"the format, not the extension. Up to {limit_mb} MB per file.",
-        )
-        if not files:
-            st.session_state.pop(_READ_KEY.format(role=role), None)
-            return None
-        cached: SideRead | None = st.session_state.get(_READ_KEY.format(role=role))
-        same_files = cached is not None and cached.files == _file_key(files)
-        read = read_side(role, files, cached.overrides if same_files and cached else (), max_bytes)
-        if read.ingested is None and not read.base_types:
-            st.error(escape_markdown(read.error or "could not read the upload"))
-            return read
-        summary, preview, editor = st.container(), st.container(), st.container()
-        with editor:
-            overrides = _type_editor(role, read)
-        if overrides != read.overrides:
-            read = read_side(role, files, overrides, max_bytes)
-        ingested = read.ingested
-        with summary:
-            if ingested is None:
-                st.error(escape_markdown(read.error or "could not read the upload"))
-                return read
-            st.caption(escape_markdown(detected_text(ingested)))
-            counts = st.columns(2)
-            counts[0].metric("Rows", f"{ingested.rows:,}")
-            counts[1].metric("Columns", f"{len(ingested.columns):,}")
-            st.caption(escape_markdown(column_list(ingested)))
-            found = notes(ingested)
-            if found:
-                st.markdown(f"**Repairs and problems** ({len(found)})")
-                st.dataframe(found, hide_index=True)
-            else:
-                st.caption("No repairs were needed and no column has problems.")
-        with preview:
-            st.markdown(f"**Preview** (first {min(PREVIEW_ROWS, ingested.rows)} rows)")
-            st.dataframe(ingested.table.slice(0, PREVIEW_ROWS))
-        return read
-
-
-def _type_editor(role: Role, read: SideRead) -> tuple[tuple[str, str], ...]:
-    """The column types, editable; returns the overrides chosen."""
-    st.markdown("**Column types** (change a type to read the column again as that type)")
-    edited = st.data_editor(
-        type_rows(read, read.ingested) if read.ingested is not None else _base_rows(read),
-        key=f"dataset_types_{role}_{read.digest}",
-        hide_index=True,
-        disabled=["column", "detected", "missing"],
-        column_config={
-            "type": st.column_config.SelectboxColumn(options=list(TYPES), required=True)
-        },
-    )
-    return overrides_from(edited)
-
-
-def _base_rows(read: SideRead) -> pd.DataFrame:
-    chosen = dict(read.overrides)
-    return pd.DataFrame(
-        [
-            {"column": n, "detected": t, "missing": 0, "type": chosen.get(n, t)}
-            for n, t in read.base_types
-        ],
-        columns=["column", "detected", "missing", "type"],
-    )
-
-
-def _comparison(reference: ingest.Ingested, current: ingest.Ingested) -> None:
-    found = ingest.compare_schemas(reference.columns, current.columns)
-    st.subheader("Schema: reference against current")
-    tiles = st.columns(4)
-    tiles[0].metric("Shared columns", len(found.shared))
-    tiles[1].metric("Missing in current", len(found.only_in_reference))
-    tiles[2].metric("Extra in current", len(found.only_in_current))
-    tiles[3].metric("Type changes", len(found.type_changes))
-    rows = [{"column": n, "difference": "missing in current"} for n in found.only_in_reference]
-    rows += [{"column": n, "difference": "only in current"} for n in found.only_in_current]
-    rows += [
-        {"column": change[0], "difference": f"type {change[1]} -> {change[2]}"}
-        for change in found.type_changes
-    ]
-    if rows:
-        st.dataframe(rows, hide_index=True)
-    else:
-        st.caption("Same columns and types on both sides.")
-
-
-def _roles(names: Sequence[str], digest: str) -> RoleChoice:
-    """Label, prediction, score and sensitive columns, chosen among `names`."""
-    st.subheader("Column roles")
-    st.caption(
-        "Which columns hold the true label, the model's prediction or score, and the "
-        "sensitive features (Drift compares the label and outputs separately from the "
-        "features; Fairness needs a label, a prediction or score and a sensitive feature)."
-    )
-    options: list[str | None] = [None, *names]
-
-    def shown(name: str | None) -> str:
-        return "(none)" if name is None else name
-
-    chosen: dict[str, str | None] = {}
-    cols = st.columns(4)
-    for column, role in zip(cols[:3], ("label", "prediction", "score"), strict=True):
-        guess = guess_role(role, names)
-        chosen[role] = column.selectbox(
-            f"{role.capitalize()} column",
-            options,
-            index=options.index(guess) if guess in options else 0,
-            format_func=shown,
-            key=f"dataset_role_{role}_{digest}",
-        )
-    taken = {v for v in chosen.values() if v is not None}
-    sensitive = cols[3].multiselect(
-        "Sensitive features",
-        [n for n in names if n not in taken],
-        key=f"dataset_role_sensitive_{digest}",
-    )
-    return RoleChoice(chosen["label"], chosen["prediction"], chosen["score"], tuple(sensitive))
-
-
-def _model_choices(context: PageContext) -> list[str | None]:
-    ids = {m.id for m in context.settings.models} | {m.model_id for m in context.models}
-    return [None, *sorted(ids)]
-
-
-def render_upload(context: PageContext, actor: Actor | None) -> None:
-    """The upload section: both sides, the comparison, roles, names and Save."""
-    _flash()
-    settings = context.settings
-    if settings.read_only:
-        st.info(
-            "Read-only dashboard: uploading, renaming and deleting datasets are turned off "
-            "(`[dashboard] read_only` in monitor.toml)."
-        )
-        return
-    server_max = st.get_option("server.maxUploadSize")
-    limit_mb = upload_limit_mb(settings.max_upload_mb, server_max)
-    max_bytes = settings.max_upload_mb * 1024 * 1024
-    left, right = st.columns(2)
-    reads: dict[Role, SideRead | None] = {
-        "reference": _side("reference", left, limit_mb, max_bytes),
-        "current": _side("current", right, limit_mb, max_bytes),
-    }
-    ready = {role: r.ingested for role, r in reads.items() if r is not None and r.ingested}
-    if not ready:
-        return
-    reference, current = ready.get("reference"), ready.get("current")
-    if reference is not None and current is not None:
-        _comparison(reference, current)
-        shared = [c.name for c in reference.columns if c.name in {d.name for d in current.columns}]
-        names = shared
-    else:
-        only = reference if reference is not None else current
-        assert only is not None
-        names = [c.name for c in only.columns]
-    digest = "_".join(r.digest for r in reads.values() if r is not None)
-    choice = _roles(names, digest)
-    st.subheader("Save")
-    if actor is None:
-        st.info(
-            "Type your name in the sidebar (it is recorded in the audit trail) to save "
-            "these datasets."
-        )
-        return
-    boxes = st.columns(len(ready) + 1)
-    names_chosen: dict[Role, str] = {}
-    for box, role in zip(boxes, ready, strict=False):
-        read = reads[role]
-        assert read is not None
-        names_chosen[role] = box.text_input(
-            f"Name of the {role} dataset",
-            default_name(read.files, role),
-            max_chars=200,
-            key=f"dataset_name_{role}_{read.digest}",
-        ).strip()
-    model_options = _model_choices(context)
-    model_id = boxes[-1].selectbox(
-        "Model (optional)",
-        model_options,
-        format_func=lambda m: "(none)" if m is None else m,
-        key="dataset_model",
-        help="Attach the datasets to a model: the reference becomes a reference for it, "
-        "and its task, valid ranges and known categories apply to the analyses.",
-    )
-    title = "Save both datasets" if len(ready) == 2 else f"Save the {next(iter(ready))} dataset"
-    if not st.button(title, type="primary", key="dataset_save"):
-        return
-    requests = []
-    for role, ingested in ready.items():
-        if not names_chosen[role]:
-            st.error(f"Name the {role} dataset.")
-            return
-        roles = choice.for_columns([c.name for c in ingested.columns])
-        requests.append(SaveRequest(role, ingested, names_chosen[role], roles, model_id))
-    outcome = save(context, requests, actor)
-    for role, existing in outcome.duplicates:
-        by = actor_label(existing.created_by, existing.created_verified)
-        st.info(
-            f"The {role} file is already saved, as dataset "
-            f"**{escape_markdown(existing.name)}** ({existing.role}, saved by "
-            f"{escape_markdown(by)}): not saved again."
-        )
-    for message in outcome.errors:
-        st.error(escape_markdown(message))
-    if outcome.saved:
-        st.session_state[_FLASH_KEY] = [
-            f"Saved {d.role} dataset {d.name} ({d.rows:,} rows)." for d in outcome.saved
-        ]
-        if not outcome.duplicates and not outcome.errors:
-            st.rerun()
-        _flash()
-
-
-def _cancel_delete() -> None:
-    st.session_state.pop(_PENDING_DELETE, None)
-
-
-@st.dialog("Delete dataset", on_dismiss=_cancel_delete)
-def _confirm_delete(context: PageContext, name: str, actor: Actor) -> None:
-    st.markdown(
-        f"Delete dataset **{escape_markdown(name)}**? Its stored Parquet file is removed and "
-        "it is no longer offered as a data source. The audit trail keeps a record."
-    )
-    left, right = st.columns(2)
-    if left.button("Delete", type="primary", key="dataset_delete_confirm"):
-        try:
-            datasets.delete_dataset(context.state, context.settings.data_dir, name, actor)
-        except MonitorError as exc:
-            st.error(escape_markdown(str(exc)))
-            return
-        _cancel_delete()
-        st.session_state[_FLASH_KEY] = [f"Deleted dataset {name}."]
-        st.rerun()
-    if right.button("Cancel", key="dataset_delete_cancel"):
-        _cancel_delete()
-        st.rerun()
-
-
-def render_list(context: PageContext, actor: Actor | None) -> None:
-    """The registered datasets, with Rename and Delete for someone who may act."""
-    st.subheader("Saved datasets")
-    found = datasets.list_datasets(context.state)
-    if not found:
-        st.caption("No datasets saved yet.")
-        return
-    st.dataframe(
-        listing(found),
-        hide_index=True,
-        column_config={"when": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")},
-    )
-    if actor is None:
-        return
-    names = [d.name for d in found]
-    left, middle, right = st.columns([3, 3, 2], vertical_alignment="bottom")
-    name = left.selectbox("Dataset", names, key="dataset_pick")
-    new_name = middle.text_input("New name", max_chars=200, key="dataset_new_name").strip()
-    rename, delete = right.columns(2)
-    if rename.button("Rename", key="dataset_rename", disabled=not new_name):
-        try:
-            datasets.rename_dataset(context.state, name, new_name, actor)
-        except MonitorError as exc:
-            st.error(escape_markdown(str(exc)))
-        else:
-            st.session_state[_FLASH_KEY] = [f"Renamed dataset {name} to {new_name}."]
-            st.rerun()
-    if delete.button("Delete", key="dataset_delete"):
-        st.session_state[_PENDING_DELETE] = name
-    pending = st.session_state.get(_PENDING_DELETE)
-    if pending is not None:
-        if pending in names:
-            _confirm_delete(context, pending, actor)
-        else:
-            _cancel_delete()
+def keep(*messages: str) -> None:
+    """Success messages for the next run's `flash` (they replace those kept before)."""
+    for number, message in enumerate(messages):
+        ui_flash.say(_FLASH_KEY, "success", message, replace=number == 0)

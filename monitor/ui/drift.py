@@ -1,17 +1,19 @@
 """Cached drift aggregates for the Drift page (never raw rows).
 
-The page compares one of two scopes (`Scope`), chosen in the sidebar's data source: a
-model's logs in the filter window against a baseline (`LogScope`, cached on the store's
-version), or an uploaded reference/current pair (`UploadScope`, cached on the datasets'
-ids and sha256: a stored file never changes). The Data quality page uses the same scopes.
+The page compares one of two scopes, chosen in the sidebar's data source: a model's logs
+in the sidebar's `Scope` against a baseline (`LogScope`: new log files or another
+reference file make a new Scope, so a new cache key), or an uploaded reference/current
+pair (`UploadScope`, cached on the datasets' ids and sha256: a stored file never
+changes). `choose_comparison` returns the scope with what computing it needs beside it
+(`Comparison`). The Data quality page uses the same scopes (`monitor.ui.quality`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -20,17 +22,18 @@ from monitor.core import tabular
 from monitor.core.catalog import Window
 from monitor.core.config import ModelConfig, Settings, Thresholds
 from monitor.core.errors import InputError, MonitorError
+from monitor.core.scope import Scope
 from monitor.core.store import LogStore
-from monitor.core.tabular import FileDatabase
 from monitor.metrics.drift import distribution as drift_distribution
-from monitor.metrics.drift import multivariate
-from monitor.metrics.drift import profile as drift_profile
-from monitor.metrics.drift import report as drift
-from monitor.metrics.drift import timeline as drift_time
+from monitor.metrics.drift.multivariate import MultivariateDrift
 from monitor.metrics.drift.registry import CORRECTIONS, Correction
-from monitor.ops.datasets import library as datasets
+from monitor.metrics.drift.report import DriftReport
+from monitor.metrics.drift.timeline import DriftTimeline
+from monitor.ops.datasets import analysis
 from monitor.ops.datasets.library import Dataset
-from monitor.ui.performance import reference_stamp
+from monitor.queries import drift as drift_queries
+from monitor.queries.drift_multivariate import multivariate_drift
+from monitor.queries.drift_profile import profiles
 
 if TYPE_CHECKING:
     from monitor.ui.context import PageContext
@@ -59,21 +62,6 @@ def correction(value: str | None) -> Correction:
     return "bh"
 
 
-@dataclass(frozen=True)
-class Sides:
-    reference: tabular.Relation
-    current: tabular.Relation
-
-
-def bucket_for(window: Window) -> drift_time.TimeBucket:
-    span = window.end - window.start
-    if span <= dt.timedelta(days=3):
-        return "hour"
-    if span <= dt.timedelta(days=120):
-        return "day"
-    return "week"
-
-
 def window_label(model: ModelConfig, window: Window) -> str:
     return f"{model.id} logs {window.start:%Y-%m-%d %H:%M} to {window.end:%Y-%m-%d %H:%M} UTC"
 
@@ -96,54 +84,48 @@ def baseline_label(
 
 @dataclass(frozen=True)
 class LogScope:
-    store: LogStore
-    model: ModelConfig
-    window: Window
-    versions: tuple[str, ...]
-    window_label: str
-    """The sidebar's window choice (e.g. "Last 24 hours")."""
+    """A model's logs in the sidebar's scope against a baseline (a cache key)."""
+
+    logs: Scope
     baseline: Baseline
-    uploaded_reference: str | None = None
-    """The name of the uploaded dataset that is the model's reference, if it is one."""
-
-    @property
-    def runner(self) -> LogStore:
-        return self.store
-
-    @property
-    def key(self) -> tuple[Any, ...]:
-        """What the cached results depend on (new log files change the store's version;
-        another reference file, e.g. an uploaded one attached, changes the stamp)."""
-        stamp = reference_stamp(self.model) if self.baseline == "reference dataset" else None
-        return (
-            "logs",
-            self.store.version,
-            self.model.id,
-            self.window,
-            self.versions,
-            self.baseline,
-            stamp,
-        )
 
 
 @dataclass(frozen=True)
 class UploadScope:
-    runner: FileDatabase
+    """An uploaded (reference, current) pair and the model it is attached to (None: none,
+    or one with nothing to apply). The caches hash it by `key` (`HASH_FUNCS`)."""
+
     reference: Dataset
     current: Dataset
-    model: ModelConfig | None
-    """The configured model either dataset is attached to (its task, valid ranges, known
-    categories and feature kinds apply), else None."""
+    model_id: str | None
 
     @property
     def key(self) -> tuple[Any, ...]:
         """What the cached results depend on: ids and content hashes (a rename keeps both)."""
         ref, cur = self.reference, self.current
-        model = "" if self.model is None else self.model.id
-        return ("uploads", ref.id, ref.sha256, cur.id, cur.sha256, model)
+        return ("uploads", ref.id, ref.sha256, cur.id, cur.sha256, self.model_id or "")
 
 
-Scope = LogScope | UploadScope
+DriftScope = LogScope | UploadScope
+HASH_FUNCS: Final[dict[str | type[Any], Callable[[Any], Any]]] = {
+    UploadScope: lambda scope: scope.key
+}
+"""`hash_funcs` of the caches that take a `DriftScope`."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What the Drift or Data quality page compares: the scope (the cache key) and what
+    the cached functions need beside it (passed unhashed)."""
+
+    store: LogStore
+    model: ModelConfig | None
+    """The logs' model, or the model an uploaded pair is attached to."""
+    scope: DriftScope
+    window_label: str = ""
+    """The sidebar's window choice (e.g. "Last 24 hours"), on logs."""
+    uploaded_reference: str | None = None
+    """The name of the uploaded dataset that is the model's reference, if it is one."""
 
 
 def attached_model(settings: Settings, *found: Dataset) -> ModelConfig | None:
@@ -168,8 +150,8 @@ def _defaults_only(model: ModelConfig) -> bool:
     )
 
 
-def choose_scope(context: PageContext, container: DeltaGenerator, page: str) -> Scope:
-    """The scope of the Drift or Data quality page (`page`: the widget key prefix): on
+def choose_comparison(context: PageContext, container: DeltaGenerator, page: str) -> Comparison:
+    """What the Drift or Data quality page (`page`: the widget key prefix) compares: on
     logs, with the "Compare against" choice rendered in `container`; stops the page with
     a message when there is nothing to compare."""
     from monitor.ui import context as ui
@@ -178,95 +160,106 @@ def choose_scope(context: PageContext, container: DeltaGenerator, page: str) -> 
     if source.uploads:
         reference, current = ui.uploaded_pair(source)
         model = attached_model(context.settings, current, reference)
-        return UploadScope(ui.upload_runner(), reference, current, model)
-    filters = context.filters
-    if filters is None:
+        pair = UploadScope(reference, current, None if model is None else model.id)
+        return Comparison(context.store, model, pair)
+    scope, filters = context.scope, context.filters
+    if scope is None or filters is None:
         st.warning(f"No predictions found under {context.settings.data_dir}.")
         st.stop()
-    assert filters is not None
-    model = context.settings.model(filters.model.model_id)
+    assert scope is not None and filters is not None
+    model = context.settings.model(scope.model_id)
     baseline = container.selectbox(
         "Compare against", baselines(model), key=f"{page}_baseline_{model.id}"
     )
     uploaded = context.references.get(model.id)
-    return LogScope(
+    return Comparison(
         context.store,
         model,
-        filters.window,
-        filters.versions,
+        LogScope(scope, baseline),
         filters.window_label,
-        baseline,
         None if uploaded is None else uploaded.name,
     )
 
 
-def describe(scope: Scope) -> str:
+def describe(compared: Comparison) -> str:
     """What the page compares, as markdown (uploaded names escaped)."""
     from monitor.ui import context as ui
 
+    scope, model = compared.scope, compared.model
     if isinstance(scope, UploadScope):
         text = ui.source_caption(ui.DataSource("uploads", scope.reference, scope.current))
-        if scope.model is not None:
-            text += f" Attached to model {ui.escape_markdown(scope.model.id)}."
+        if model is not None:
+            text += f" Attached to model {ui.escape_markdown(model.id)}."
         return text
-    window = scope.window
-    uploaded = scope.uploaded_reference
+    assert model is not None
+    window = scope.logs.window
+    uploaded = compared.uploaded_reference
     against = baseline_label(
-        scope.model,
-        window,
-        scope.baseline,
-        None if uploaded is None else ui.escape_markdown(uploaded),
+        model, window, scope.baseline, None if uploaded is None else ui.escape_markdown(uploaded)
     )
     return (
-        f"{scope.model.id}: {scope.window_label.lower()} ({window.start:%Y-%m-%d %H:%M} to "
+        f"{model.id}: {compared.window_label.lower()} ({window.start:%Y-%m-%d %H:%M} to "
         f"{window.end:%Y-%m-%d %H:%M} UTC) against {against}."
     )
 
 
-def export_labels(scope: Scope) -> tuple[str, str, str]:
+def export_labels(compared: Comparison) -> tuple[str, str, str]:
     """(file name stem suffix, reference label, current label) for the downloads."""
+    scope, model = compared.scope, compared.model
     if isinstance(scope, UploadScope):
         return (
             "uploads",
             f"uploaded dataset {scope.reference.name} ({scope.reference.source_name})",
             f"uploaded dataset {scope.current.name} ({scope.current.source_name})",
         )
+    assert model is not None
+    window = scope.logs.window
     return (
-        scope.model.id,
-        baseline_label(scope.model, scope.window, scope.baseline, scope.uploaded_reference),
-        window_label(scope.model, scope.window),
+        model.id,
+        baseline_label(model, window, scope.baseline, compared.uploaded_reference),
+        window_label(model, window),
     )
 
 
-def sides(scope: Scope, *, labels: bool = False) -> Sides:
-    """The two relations a scope compares (raises MonitorError with a readable reason);
-    on logs, `labels` joins the feedback to add the label."""
+@dataclass(frozen=True)
+class Sides:
+    runner: tabular.Runner
+    reference: tabular.Relation
+    current: tabular.Relation
+
+
+def sides(
+    store: LogStore, model: ModelConfig | None, scope: DriftScope, *, labels: bool = False
+) -> Sides:
+    """The two relations a scope compares and where they run (raises MonitorError with a
+    readable reason); on logs, `labels` joins the feedback to add the label."""
     if isinstance(scope, UploadScope):
-        return _upload_sides(scope)
-    current = tabular.log_relation(
-        scope.store, scope.model, scope.window, scope.versions, labels=labels
-    )
+        return _upload_sides(model, scope)
+    if model is None or model.id != scope.logs.model_id:
+        raise ValueError(f"the logs of model {scope.logs.model_id!r} need its configuration")
+    window, versions = scope.logs.window, scope.logs.versions
+    current = tabular.log_relation(store, model, window, versions, labels=labels)
     if scope.baseline == "reference dataset":
-        reference = tabular.reference_relation(scope.store, scope.model)
+        reference = tabular.reference_relation(store, model)
     else:
-        before = scope.window.previous()
-        reference = tabular.log_relation(
-            scope.store, scope.model, before, scope.versions, labels=labels
-        )
-        if not tabular.rows(scope.store, reference):
+        reference = tabular.log_relation(store, model, window.previous(), versions, labels=labels)
+        if not tabular.rows(store, reference):
             raise MonitorError("no predictions in the previous window to compare with")
-    return Sides(reference, current)
+    return Sides(store, reference, current)
 
 
-def _upload_sides(scope: UploadScope) -> Sides:
+def _upload_sides(model: ModelConfig | None, scope: UploadScope) -> Sides:
     """The relations of an uploaded pair (label, prediction and score are targets)."""
+    from monitor.ui import context as ui
+
+    runner = ui.upload_runner()
     # Without a model, targets keep their own types (a 0/1 number, a text class, a
-    # number); their drift kinds are then detected like features' (`_auto_kinds`).
-    task = "regression" if scope.model is None else scope.model.task
-    reference = datasets.dataset_relation(scope.runner, scope.reference, task)
-    current = datasets.dataset_relation(scope.runner, scope.current, task)
-    if scope.model is not None and scope.model.feature_kinds:
-        kinds = dict(scope.model.feature_kinds)
+    # number); their drift kinds are then detected like features' (`target_drift`).
+    task = "regression" if model is None else model.task
+    reference = analysis.dataset_relation(runner, scope.reference, task)
+    current = analysis.dataset_relation(runner, scope.current, task)
+    if model is not None and model.feature_kinds:
+        kinds = dict(model.feature_kinds)
         reference = dataclasses.replace(reference, kinds=kinds)
         current = dataclasses.replace(current, kinds=kinds)
     if not {c.name for c in reference.features} & {c.name for c in current.features}:
@@ -275,22 +268,24 @@ def _upload_sides(scope: UploadScope) -> Sides:
             f"{scope.current.name!r} share no feature column: choose a matching pair in "
             "the sidebar"
         )
-    return Sides(reference, current)
+    return Sides(runner, reference, current)
 
 
-def _auto_kinds(relation: tabular.Relation) -> tabular.Relation:
-    """Targets of an upload with no model: kinds detected from the values (text:
-    categorical, 0/1: binary, else numeric), as for features."""
-    return dataclasses.replace(relation, kinds={}, cache_key=relation.cache_key + "|auto")
+# -- cached aggregates ------------------------------------------------------------------------
 
 
-@st.cache_data(ttl=300, show_spinner="Computing drift...", max_entries=64)
+@st.cache_data(ttl=300, show_spinner="Computing drift...", max_entries=64, hash_funcs=HASH_FUNCS)
 def _report(
-    _scope: Scope, key: tuple[Any, ...], method: str, correction: Correction, thresholds: Thresholds
-) -> drift.DriftReport:
-    chosen = sides(_scope)
-    return drift.drift_between(
-        _scope.runner,
+    _store: LogStore,
+    _model: ModelConfig | None,
+    scope: DriftScope,
+    method: str,
+    correction: Correction,
+    thresholds: Thresholds,
+) -> DriftReport:
+    chosen = sides(_store, _model, scope)
+    return drift_queries.drift_between(
+        chosen.runner,
         chosen.reference,
         chosen.current,
         method=method,
@@ -302,18 +297,21 @@ def _report(
 
 @st.cache_data(ttl=300, show_spinner="Computing drift over time...", max_entries=32)
 def _timeline(
-    _scope: LogScope,
-    key: tuple[Any, ...],
+    _store: LogStore,
+    _model: ModelConfig,
+    scope: LogScope,
     method: str,
     correction: Correction,
     thresholds: Thresholds,
-) -> drift_time.DriftTimeline:
-    chosen = sides(_scope)
-    return drift_time.drift_over_time(
-        _scope.store,
+) -> DriftTimeline:
+    chosen = sides(_store, _model, scope)
+    bucket = scope.logs.bucket(finest="hour")
+    assert bucket != "minute"
+    return drift_queries.drift_over_time(
+        chosen.runner,
         chosen.reference,
         chosen.current,
-        bucket=bucket_for(_scope.window),
+        bucket=bucket,
         method=method,
         correction=correction,
         drift_share=thresholds.drift_share,
@@ -321,55 +319,57 @@ def _timeline(
     )
 
 
-@st.cache_data(ttl=300, show_spinner=False, max_entries=64)
-def _targets(_scope: Scope, key: tuple[Any, ...], method: str) -> drift.DriftReport:
-    chosen = sides(_scope, labels=True)
-    if _scope.model is not None:
-        return drift_time.target_drift(
-            _scope.runner, chosen.reference, chosen.current, task=_scope.model.task, method=method
-        )
-    reference = _auto_kinds(tabular.targets_relation(chosen.reference, ""))
-    current = _auto_kinds(tabular.targets_relation(chosen.current, ""))
-    ref_profile, cur_profile = drift_profile.profiles(_scope.runner, reference, current)
-    return drift.compare(
-        ref_profile, cur_profile, method=method, features=[c.name for c in reference.features]
+@st.cache_data(ttl=300, show_spinner=False, max_entries=64, hash_funcs=HASH_FUNCS)
+def _targets(
+    _store: LogStore, _model: ModelConfig | None, scope: DriftScope, method: str
+) -> DriftReport:
+    chosen = sides(_store, _model, scope, labels=True)
+    return drift_queries.target_drift(
+        chosen.runner,
+        chosen.reference,
+        chosen.current,
+        task=None if _model is None else _model.task,
+        method=method,
     )
 
 
-@st.cache_data(ttl=300, show_spinner="Training the domain classifier...", max_entries=32)
-def _domain(_scope: Scope, key: tuple[Any, ...]) -> multivariate.MultivariateDrift:
-    chosen = sides(_scope)
-    return multivariate.multivariate_drift(_scope.runner, chosen.reference, chosen.current)
+@st.cache_data(
+    ttl=300,
+    show_spinner="Training the domain classifier...",
+    max_entries=32,
+    hash_funcs=HASH_FUNCS,
+)
+def _domain(_store: LogStore, _model: ModelConfig | None, scope: DriftScope) -> MultivariateDrift:
+    chosen = sides(_store, _model, scope)
+    return multivariate_drift(chosen.runner, chosen.reference, chosen.current)
 
 
-@st.cache_data(ttl=300, show_spinner=False, max_entries=128)
+@st.cache_data(ttl=300, show_spinner=False, max_entries=128, hash_funcs=HASH_FUNCS)
 def _distribution(
-    _scope: Scope, key: tuple[Any, ...], feature: str
+    _store: LogStore, _model: ModelConfig | None, scope: DriftScope, feature: str
 ) -> drift_distribution.Distribution | None:
-    chosen = sides(_scope)
-    ref_profile, cur_profile = drift_profile.profiles(
-        _scope.runner, chosen.reference, chosen.current
-    )
+    chosen = sides(_store, _model, scope)
+    ref_profile, cur_profile = profiles(chosen.runner, chosen.reference, chosen.current)
     return drift_distribution.distribution(ref_profile, cur_profile, feature)
 
 
 def report(
-    scope: Scope, method: str, correction: Correction, thresholds: Thresholds
-) -> drift.DriftReport:
-    return _report(scope, scope.key, method, correction, thresholds)
+    compared: Comparison, method: str, correction: Correction, thresholds: Thresholds
+) -> DriftReport:
+    return _report(compared.store, compared.model, compared.scope, method, correction, thresholds)
 
 
-def targets(scope: Scope, method: str) -> drift.DriftReport:
+def targets(compared: Comparison, method: str) -> DriftReport:
     """Drift of the label, prediction and score (each where the scope has it)."""
-    return _targets(scope, scope.key, method)
+    return _targets(compared.store, compared.model, compared.scope, method)
 
 
-def domain(scope: Scope) -> multivariate.MultivariateDrift:
-    return _domain(scope, scope.key)
+def domain(compared: Comparison) -> MultivariateDrift:
+    return _domain(compared.store, compared.model, compared.scope)
 
 
-def distribution(scope: Scope, feature: str) -> drift_distribution.Distribution | None:
-    return _distribution(scope, scope.key, feature)
+def distribution(compared: Comparison, feature: str) -> drift_distribution.Distribution | None:
+    return _distribution(compared.store, compared.model, compared.scope, feature)
 
 
 NO_TIME = (
@@ -379,9 +379,9 @@ NO_TIME = (
 
 
 def timeline(
-    scope: Scope, method: str, correction: Correction, thresholds: Thresholds
-) -> drift_time.DriftTimeline | None:
+    compared: Comparison, method: str, correction: Correction, thresholds: Thresholds
+) -> DriftTimeline | None:
     """Drift per time bucket, or None for an uploaded pair (see NO_TIME)."""
-    if isinstance(scope, UploadScope):
+    if isinstance(compared.scope, UploadScope) or compared.model is None:
         return None
-    return _timeline(scope, scope.key, method, correction, thresholds)
+    return _timeline(compared.store, compared.model, compared.scope, method, correction, thresholds)

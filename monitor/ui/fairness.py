@@ -1,59 +1,46 @@
-"""Cached fairness aggregates for the Fairness page (keys include the store version).
+"""Cached fairness aggregates for the Fairness page: on logs keyed by the page's `Scope`
+(its data version makes new log files a new key), on uploads by the dataset's id, sha256
+and column roles.
 
-The labeled table (`log_table`) is separate from the report: the report is cached on
-the table's content, so another source (an uploaded dataset) can feed the same engine.
+The labeled table (`log_table`, `upload_table`) is separate from the report: the report
+is cached on the table's content, so either source feeds the same engine. Which source
+the page judges, and the views that depend on it, are in `monitor.ui.fairness_source`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import streamlit as st
 
-from monitor.core.catalog import Window
+from monitor.core.buckets import Bucket
 from monitor.core.config import ModelConfig
-from monitor.core.errors import MonitorError
+from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.metrics.fairness import audit as fairness
 from monitor.metrics.fairness import trend as fairness_trend
-from monitor.metrics.fairness.groups import GroupData, GroupKey, Slice
+from monitor.metrics.fairness.groups import GroupData, GroupKey
 from monitor.metrics.fairness.rates import Task
 from monitor.ops.datasets import library as datasets
+from monitor.ops.datasets.analysis import fairness_data
 from monitor.ops.datasets.library import Dataset
 from monitor.queries import fairness as fairness_sources
-from monitor.queries.fairness import Bucket
-from monitor.ui.charts import fairness as charts_fairness
-
-if TYPE_CHECKING:
-    from monitor.ui.context import PageContext
 
 PAGE_BOOTSTRAP = 200
 """Bootstrap replicates on the page (error bars); the CLI takes --bootstrap."""
 
 
-def bucket_for(window: Window) -> Bucket:
-    return "hour" if window.end - window.start <= dt.timedelta(days=3) else "day"
-
-
 @st.cache_data(ttl=300, show_spinner=False, max_entries=32)
-def feature_choices(_store: LogStore, version: str, model_id: str) -> tuple[tuple[str, str], ...]:
-    return fairness_sources.model_features(_store, model_id)
+def feature_choices(_store: LogStore, scope: Scope) -> tuple[tuple[str, str], ...]:
+    """The features the scope's model ever logged (`queries.fairness.model_features`)."""
+    return fairness_sources.model_features(_store, scope.model_id)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
 def log_table(
-    _store: LogStore,
-    version: str,
-    model: ModelConfig,
-    window: Window,
-    versions: tuple[str, ...],
-    sensitive: tuple[str, ...],
+    _store: LogStore, _model: ModelConfig, scope: Scope, sensitive: tuple[str, ...]
 ) -> GroupData:
+    """The labeled predictions of the scope (`_model` is the scope's model)."""
     return fairness_sources.log_table(
-        _store, model, sensitive=sensitive, window=window, versions=versions
+        _store, _model, sensitive=sensitive, window=scope.window, versions=scope.versions
     )
 
 
@@ -84,10 +71,8 @@ def report(
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
 def log_trend(
     _store: LogStore,
-    version: str,
-    model: ModelConfig,
-    window: Window,
-    versions: tuple[str, ...],
+    _model: ModelConfig,
+    scope: Scope,
     sensitive: tuple[str, ...],
     bucket: Bucket | None,
     *,
@@ -101,10 +86,10 @@ def log_trend(
     """Per version (bucket None) or per time bucket and version."""
     slices = fairness_sources.log_slices(
         _store,
-        model,
+        _model,
         sensitive=sensitive,
-        window=window,
-        versions=versions,
+        window=scope.window,
+        versions=scope.versions,
         bucket=bucket,
         by_version=True,
     )
@@ -119,175 +104,6 @@ def log_trend(
     )
 
 
-# -- sources: a model's labeled logs or an uploaded dataset --------------------------------
-
-
-@dataclass(frozen=True)
-class LogSource:
-    store: LogStore
-    model: ModelConfig
-    window: Window
-    versions: tuple[str, ...]
-    window_label: str
-
-
-@dataclass(frozen=True)
-class UploadSource:
-    current: Dataset
-    reference: Dataset
-    model: ModelConfig | None
-    task: Task
-    threshold: float | None
-    """prediction = score >= threshold, when the dataset has a score but no prediction."""
-    positive_label: str
-
-
-FairnessSource = LogSource | UploadSource
-
-
-def source_key(source: FairnessSource) -> str:
-    """The widget-key suffix of the page's choices (the model id on logs)."""
-    return source.model.id if isinstance(source, LogSource) else "uploads"
-
-
-def rows_noun(source: FairnessSource) -> str:
-    return "predictions" if isinstance(source, LogSource) else "rows"
-
-
-def source_task(source: FairnessSource) -> Task:
-    if isinstance(source, UploadSource):
-        return source.task
-    return "regression" if source.model.task == "regression" else "binary"
-
-
-def choose_source(context: PageContext) -> FairnessSource:
-    """What the page judges, from the sidebar's data source; stops the page with a message
-    when there is nothing to judge. On uploads, renders the task, positive label and
-    threshold choices the dataset's column roles leave open."""
-    from monitor.ui import context as ui
-    from monitor.ui import drift as ui_drift
-
-    source = context.source
-    if not source.uploads:
-        filters = context.filters
-        if filters is None:
-            st.warning(f"No predictions found under {context.settings.data_dir}.")
-            st.stop()
-        assert filters is not None
-        model = context.settings.model(filters.model.model_id)
-        if model.task == "multiclass":
-            st.info(
-                f"{model.id} is a multiclass model: fairness supports binary and regression models."
-            )
-            st.stop()
-        return LogSource(
-            context.store, model, filters.window, filters.versions, filters.window_label
-        )
-    reference, current = ui.uploaded_pair(source)
-    st.caption(
-        ui.source_caption(source) + " Groups are judged on the current dataset; the "
-        "reference dataset is compared below."
-    )
-    if not _judgeable(current.column_roles):
-        current, reference = _choose_roles(current, reference)
-    roles = current.column_roles
-    attached = ui_drift.attached_model(context.settings, current, reference)
-    a, b, c = st.columns(3)
-    if attached is not None:
-        model = attached
-        if model.task == "multiclass":
-            st.info(f"{model.id} is a multiclass model: fairness supports binary and regression.")
-            st.stop()
-        task: Task = "regression" if model.task == "regression" else "binary"
-        positive = model.positive_label or "1"
-        a.caption(f"Task {task}, positive label {positive!r} (from model {model.id}).")
-    else:
-        task = (
-            "regression"
-            if a.selectbox("Task", ["binary", "regression"], key="fairness_task_uploads")
-            == "regression"
-            else "binary"
-        )
-        positive = "1"
-        if task == "binary":
-            positive = (
-                b.text_input(
-                    "Positive label", "1", key="fairness_positive_uploads", max_chars=200
-                ).strip()
-                or "1"
-            )
-    threshold = None
-    if roles.prediction is None and task == "binary":
-        threshold = float(
-            c.number_input(
-                "Score threshold",
-                value=0.5,
-                step=0.05,
-                key="fairness_threshold_uploads",
-                help="The dataset has a score but no prediction column: "
-                "prediction = score >= threshold.",
-            )
-        )
-    return UploadSource(current, reference, attached, task, threshold, positive)
-
-
-def _judgeable(roles: datasets.ColumnRoles) -> bool:
-    return roles.label is not None and (roles.prediction is not None or roles.score is not None)
-
-
-def _choose_roles(current: Dataset, reference: Dataset) -> tuple[Dataset, Dataset]:
-    """Label and prediction columns for a dataset saved without them (roles cannot be
-    changed after saving); the reference takes the same ones when it lacks its own."""
-    from monitor.ui import context as ui
-
-    st.caption(
-        f"The current dataset {ui.escape_markdown(current.name)} was saved without a label "
-        "or prediction column: choose them here."
-    )
-    names = list(current.column_names)
-    saved = current.column_roles
-    left, right = st.columns(2)
-    label = left.selectbox(
-        "Label column",
-        names,
-        index=names.index(saved.label) if saved.label in names else None,
-        key="fairness_label_uploads",
-    )
-    prediction = right.selectbox(
-        "Prediction column",
-        [n for n in names if n != label],
-        index=None,
-        key="fairness_prediction_uploads",
-    )
-    if label is None or prediction is None:
-        st.info("Choose the label and the prediction column.")
-        st.stop()
-    chosen = dataclasses.replace(saved, label=label, prediction=prediction, score=None)
-    current = dataclasses.replace(current, column_roles=chosen)
-    if not _judgeable(reference.column_roles):
-        roles = dataclasses.replace(reference.column_roles, label=label, prediction=prediction)
-        reference = dataclasses.replace(
-            reference, column_roles=dataclasses.replace(roles, score=None)
-        )
-    return current, reference
-
-
-def sensitive_choices(source: FairnessSource) -> tuple[list[str], list[str]]:
-    """(every choice, the configured ones first) for the sensitive-feature multiselect."""
-    if isinstance(source, LogSource):
-        choices = feature_choices(source.store, source.store.version, source.model.id)
-        keys = [key for key, _ in choices]
-        configured = [f for f in source.model.sensitive_features if f in keys]
-    else:
-        roles = source.current.column_roles
-        targets = {roles.label, roles.prediction, roles.score}
-        keys = [name for name, _ in source.current.columns if name not in targets]
-        configured = [f for f in roles.sensitive if f in keys]
-        if not configured and source.model is not None:
-            configured = [f for f in source.model.sensitive_features if f in keys]
-    return configured + [k for k in keys if k not in configured], configured
-
-
 @st.cache_data(ttl=300, show_spinner="Reading the uploaded dataset...", max_entries=64)
 def upload_table(
     _dataset: Dataset,
@@ -299,109 +115,10 @@ def upload_table(
 ) -> GroupData:
     """The engine input from an uploaded dataset's stored Parquet file (DuckDB GROUP BY),
     with its column roles (as saved, or as chosen on the page)."""
-    return datasets.fairness_data(
+    return fairness_data(
         _dataset,
         sensitive=sensitive,
         threshold=threshold,
         task=task,
         positive_label=positive_label,
     )
-
-
-def _upload_table(source: UploadSource, dataset: Dataset, sensitive: tuple[str, ...]) -> GroupData:
-    key = (dataset.id, dataset.sha256, dataset.column_roles)
-    return upload_table(
-        dataset, key, source.task, source.threshold, source.positive_label, sensitive
-    )
-
-
-def table(source: FairnessSource, sensitive: tuple[str, ...]) -> GroupData:
-    if isinstance(source, LogSource):
-        store = source.store
-        return log_table(
-            store, store.version, source.model, source.window, source.versions, sensitive
-        )
-    return _upload_table(source, source.current, sensitive)
-
-
-def no_rows_message(source: FairnessSource, data: GroupData) -> str:
-    unlabeled = getattr(data, "unlabeled_rows", 0)
-    if isinstance(source, LogSource):
-        return (
-            f"No labeled predictions of {source.model.id} in this window "
-            f"({unlabeled:,} without a label yet). Labels arrive after predictions: "
-            "choose a longer time window in the sidebar."
-        )
-    return (
-        "The current dataset has no rows with both a label and a prediction "
-        f"({unlabeled:,} without a label)."
-    )
-
-
-def render_trends(
-    source: FairnessSource,
-    sensitive: tuple[str, ...],
-    report: fairness.FairnessReport,
-    *,
-    metric: str,
-    tau: float,
-    min_group_size: int,
-    min_class_count: int,
-) -> None:
-    """Below the groups: per version and over time on logs; reference dataset against
-    current dataset on uploads (each with the same reference group and screen)."""
-    if isinstance(source, UploadSource):
-        from monitor.ui import context as ui
-
-        st.markdown("**Ratio to the reference group: reference dataset against current dataset**")
-        try:
-            reference = _upload_table(source, source.reference, sensitive)
-        except MonitorError as exc:
-            st.caption(
-                "The reference dataset cannot be judged the same way: "
-                + ui.escape_markdown(str(exc))
-            )
-        else:
-            current = table(source, sensitive)
-            slices = (Slice(None, "reference", reference), Slice(None, "current", current))
-            compared = fairness_trend.trend(
-                slices,
-                metric=metric,
-                reference=report.reference,
-                reference_group=report.reference_group,
-                tau=tau,
-                min_group_size=min_group_size,
-                min_class_count=min_class_count,
-            )
-            st.plotly_chart(
-                charts_fairness.versions_figure(compared), config={"displayModeBar": False}
-            )
-        st.caption(
-            "Per model version and over time: these views need model logs (an uploaded "
-            "dataset has neither versions nor timestamps)."
-        )
-        return
-    store = source.store
-    bucket = bucket_for(source.window)
-    by_version, over_time = (
-        log_trend(
-            store,
-            store.version,
-            source.model,
-            source.window,
-            source.versions,
-            sensitive,
-            chosen,
-            metric=metric,
-            reference=report.reference,
-            reference_group=report.reference_group,
-            tau=tau,
-            min_group_size=min_group_size,
-            min_class_count=min_class_count,
-        )
-        for chosen in (None, bucket)
-    )
-    st.markdown(f"**Ratio to the reference by model version** ({source.window_label.lower()})")
-    st.plotly_chart(charts_fairness.versions_figure(by_version), config={"displayModeBar": False})
-    st.markdown(f"**Ratio to the reference per {bucket}** (dash: version; hollow: too small)")
-    st.plotly_chart(charts_fairness.trend_figure(over_time), config={"displayModeBar": False})

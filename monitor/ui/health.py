@@ -1,56 +1,42 @@
-"""Cached aggregates for the System health page (keyed by the store's version)."""
+"""Cached aggregates for the System health page, keyed by the page's `Scope` (its data
+version makes new log files a new key). Charts use `scope.bucket(finest="minute")`."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 import streamlit as st
 
 from monitor.core.buckets import Bucket
-from monitor.core.catalog import Window
+from monitor.core.scope import Scope
 from monitor.core.store import LogStore
-from monitor.metrics.health import gaps, resources
-from monitor.metrics.health import service as health
-
-
-def bucket_for(window: Window) -> Bucket:
-    """A bucket width that gives a readable number of points for the window."""
-    span = window.end - window.start
-    if span <= dt.timedelta(hours=6):
-        return "minute"
-    if span <= dt.timedelta(days=3):
-        return "hour"
-    return "day"
+from monitor.metrics.health.gaps import TrafficGap
+from monitor.metrics.health.resources import Host, HostBucket
+from monitor.metrics.health.service import ErrorMessage, VersionHealth
+from monitor.queries import health, resources
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=128)
-def version_health(
-    _store: LogStore, version: str, model_id: str, window: Window, versions: tuple[str, ...]
-) -> tuple[health.VersionHealth, ...]:
-    return health.version_health(_store, model_id, window, versions)
+def version_health(_store: LogStore, scope: Scope) -> tuple[VersionHealth, ...]:
+    return health.version_health(_store, scope)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=128)
-def top_errors(
-    _store: LogStore, version: str, model_id: str, window: Window, versions: tuple[str, ...]
-) -> tuple[health.ErrorMessage, ...]:
-    return health.top_errors(_store, model_id, window, versions)
+def top_errors(_store: LogStore, scope: Scope) -> tuple[ErrorMessage, ...]:
+    return health.top_errors(_store, scope)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=128)
-def traffic_gaps(
-    _store: LogStore, version: str, model_id: str, window: Window, versions: tuple[str, ...]
-) -> tuple[gaps.TrafficGap, ...]:
-    return gaps.traffic_gaps(_store, model_id, window, versions)
+def traffic_gaps(_store: LogStore, scope: Scope) -> tuple[TrafficGap, ...]:
+    return health.traffic_gaps(_store, scope)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
-def hosts(_store: LogStore, version: str, window: Window) -> tuple[resources.Host, ...]:
-    return resources.hosts(_store, window)
+def hosts(_store: LogStore, scope: Scope) -> tuple[Host, ...]:
+    """Hosts that reported in the scope's window (system events are not per model)."""
+    return resources.hosts(_store, scope.window)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
 def host_series(
-    _store: LogStore, version: str, window: Window, bucket: Bucket, chosen: tuple[str, ...]
-) -> tuple[resources.HostBucket, ...]:
-    return resources.host_series(_store, window, bucket, chosen)
+    _store: LogStore, scope: Scope, bucket: Bucket, chosen: tuple[str, ...]
+) -> tuple[HostBucket, ...]:
+    return resources.host_series(_store, scope.window, bucket, chosen)

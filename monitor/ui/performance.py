@@ -1,108 +1,62 @@
 """Cached aggregates for the Performance page and the Overview's headline.
 
-Keys: the store's version (new logs invalidate), the model id and the reference file's
-size and modification time (a new reference refits the baseline and the calibrator).
-Settings and the store are passed unhashed (`_`): they live for the process.
+The key is the `Scope`: it carries the store's version (new logs invalidate) and the
+reference file's stamp (a new reference refits the baseline and the calibrator). The
+model and the store are passed unhashed (`_`): the scope names the model, and the store
+lives for the process.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 
 from monitor.core.buckets import Bucket
-from monitor.core.catalog import Window
-from monitor.core.config import ModelConfig, Settings
+from monitor.core.config import ModelConfig
+from monitor.core.scope import ReferenceStamp, Scope, reference_stamp
 from monitor.core.store import LogStore
-from monitor.metrics.performance import report as perf
-from monitor.metrics.performance import segments as seg
-
-ReferenceStamp = tuple[str, int, int] | None
-
-
-def reference_stamp(model: ModelConfig) -> ReferenceStamp:
-    """Identifies the reference file's content for cache keys."""
-    path = model.reference
-    if path is None or not path.is_file():
-        return None
-    stat = path.stat()
-    return (str(path), stat.st_size, stat.st_mtime_ns)
-
-
-def bucket_for(window: Window) -> Bucket:
-    """Hourly buckets up to three days, daily up to 90 days, weekly beyond."""
-    span = window.end - window.start
-    if span <= dt.timedelta(days=3):
-        return "hour"
-    return "day" if span <= dt.timedelta(days=90) else "week"
+from monitor.metrics.performance.report import Headline, PerformanceReport, ReferenceFit
+from monitor.metrics.performance.segments import SegmentReport
+from monitor.queries import performance_report as queries
+from monitor.queries import performance_segments as segment_queries
+from monitor.queries.performance_reference import fit_reference
 
 
 @st.cache_data(ttl=3600, show_spinner=False, max_entries=32)
-def reference_fit(
+def _reference_fit(
     _store: LogStore, _model: ModelConfig, model_id: str, stamp: ReferenceStamp
-) -> perf.ReferenceFit:
-    return perf.fit_reference(_store, _model)
+) -> ReferenceFit:
+    return fit_reference(_store, _model)
+
+
+def reference_fit(store: LogStore, model: ModelConfig, scope: Scope | None = None) -> ReferenceFit:
+    """`fit_reference`, cached on the model and its reference file only (the scope's
+    stamp, or the file's now without a scope): not on the window or the logs."""
+    stamp = scope.reference if scope is not None else reference_stamp(model.reference)
+    return _reference_fit(store, model, model.id, stamp)
 
 
 @st.cache_data(ttl=300, show_spinner="Computing performance...", max_entries=64)
 def performance_report(
-    _store: LogStore,
-    version: str,
-    _model: ModelConfig,
-    model_id: str,
-    stamp: ReferenceStamp,
-    window: Window,
-    bucket: Bucket,
-    versions: tuple[str, ...],
-) -> perf.PerformanceReport:
-    fit = reference_fit(_store, _model, model_id, stamp)
-    return perf.performance(_store, _model, window, bucket=bucket, versions=versions, reference=fit)
+    _store: LogStore, _model: ModelConfig, scope: Scope, bucket: Bucket
+) -> PerformanceReport:
+    fit = reference_fit(_store, _model, scope)
+    return queries.performance(_store, _model, scope, bucket=bucket, reference=fit)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
 def segment_report(
-    _store: LogStore,
-    version: str,
-    _model: ModelConfig,
-    model_id: str,
-    window: Window,
-    versions: tuple[str, ...],
-    feature: str,
-) -> seg.SegmentReport:
-    return seg.segments(_store, _model, window, feature=feature, versions=versions)
+    _store: LogStore, _model: ModelConfig, scope: Scope, feature: str
+) -> SegmentReport:
+    return segment_queries.segments(_store, _model, scope, feature=feature)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=128)
-def _headline(
-    _store: LogStore,
-    version: str,
-    _settings: Settings,
-    model_id: str,
-    stamp: ReferenceStamp,
-    window: Window,
-    versions: tuple[str, ...],
-) -> perf.Headline:
-    model = _settings.model(model_id)
-    fit = reference_fit(_store, model, model_id, stamp)
-    return perf.headline(_store, _settings, model_id, window, versions, reference=fit)
-
-
-def headline(
-    store: LogStore, settings: Settings, model_id: str, window: Window, versions: tuple[str, ...]
-) -> perf.Headline:
-    """`monitor.metrics.performance.headline`, cached (for the Overview)."""
-    stamp = reference_stamp(settings.model(model_id))
-    return _headline(store, store.version, settings, model_id, stamp, window, versions)
+def headline(_store: LogStore, _model: ModelConfig, scope: Scope) -> Headline:
+    """`monitor.queries.performance_report.headline`, cached (for the Overview)."""
+    fit = reference_fit(_store, _model, scope)
+    return queries.headline(_store, _model, scope, reference=fit)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
-def segment_features(
-    _store: LogStore,
-    version: str,
-    _model: ModelConfig,
-    model_id: str,
-    window: Window,
-    versions: tuple[str, ...],
-) -> tuple[str, ...]:
-    return seg.segment_features(_store, _model, window, versions)
+def segment_features(_store: LogStore, _model: ModelConfig, scope: Scope) -> tuple[str, ...]:
+    return segment_queries.segment_features(_store, _model, scope)

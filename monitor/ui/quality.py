@@ -1,87 +1,87 @@
 """Cached data-quality aggregates for the Data quality page, over the scopes of
-`monitor.ui_drift` (a model's logs, cached on the store's version, or an uploaded pair,
-cached on the datasets' ids and content hashes)."""
+`monitor.ui.drift` (a model's logs keyed by the sidebar's `Scope` and the baseline, or
+an uploaded pair keyed by the datasets' ids and content hashes)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import streamlit as st
 
 from monitor.core import buckets
-from monitor.core.store import InvalidRecords
-from monitor.core.tabular import log_relation
-from monitor.metrics import quality
+from monitor.core.config import ModelConfig
+from monitor.core.scope import Scope
+from monitor.core.store import InvalidRecords, LogStore
 from monitor.metrics.health import service as health
-from monitor.ui.drift import LogScope, Scope, UploadScope, bucket_for, sides
+from monitor.metrics.quality import Correlations, QualityOverTime, QualityReport
+from monitor.queries import quality as quality_queries
+from monitor.ui.drift import HASH_FUNCS, Comparison, DriftScope, LogScope, UploadScope, sides
 
 NO_LOG_FILES = "Uploaded datasets are validated when they are saved: there are no log files."
 
 
-@st.cache_data(ttl=300, show_spinner="Checking data quality...", max_entries=64)
-def _report(_scope: Scope, key: tuple[Any, ...]) -> quality.QualityReport:
-    chosen = sides(_scope)
-    model = _scope.model
+@st.cache_data(
+    ttl=300, show_spinner="Checking data quality...", max_entries=64, hash_funcs=HASH_FUNCS
+)
+def _report(_store: LogStore, _model: ModelConfig | None, scope: DriftScope) -> QualityReport:
+    chosen = sides(_store, _model, scope)
     invalid = None
-    if isinstance(_scope, LogScope):
-        records = _scope.store.invalid_records()
-        invalid = health.invalid_in_window(records, _scope.window, _scope.model.id)
-    return quality.quality_report(
-        _scope.runner,
+    if isinstance(scope, LogScope):
+        records = _store.invalid_records()
+        invalid = health.invalid_in_window(records, scope.logs.window, scope.logs.model_id)
+    return quality_queries.quality_report(
+        chosen.runner,
         chosen.reference,
         chosen.current,
-        ranges=None if model is None else model.feature_ranges,
-        categories=None if model is None else model.feature_categories,
+        ranges=None if _model is None else _model.feature_ranges,
+        categories=None if _model is None else _model.feature_categories,
         invalid_records=invalid,
     )
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
-def _over_time(_scope: LogScope, key: tuple[Any, ...]) -> quality.QualityOverTime:
+def _over_time(_store: LogStore, _model: ModelConfig, scope: LogScope) -> QualityOverTime:
     """Missing, out-of-range and new-category shares per time bucket, with the ranges and
     known categories of the quality report against the same baseline."""
-    found = _report(_scope, key)
-    chosen = sides(_scope)
-    bucket = bucket_for(_scope.window)
-    store, model = _scope.store, _scope.model
-    return quality.quality_over_time(
-        store,
-        log_relation(store, model, _scope.window, _scope.versions),
+    found = _report(_store, _model, scope)
+    chosen = sides(_store, _model, scope)
+    bucket = scope.logs.bucket(finest="hour")
+    return quality_queries.quality_over_time(
+        _store,
+        chosen.current,
         width_us=buckets.WIDTH_US[bucket],
         offset_us=buckets.offset_us(bucket),
         ranges={f.feature: f.valid_range for f in found.features if f.valid_range},
-        known=quality.known_categories(store, chosen.reference, model.feature_categories),
+        known=quality_queries.known_categories(_store, chosen.reference, _model.feature_categories),
     )
 
 
-@st.cache_data(ttl=300, show_spinner=False, max_entries=64)
-def _correlations(_scope: Scope, key: tuple[Any, ...]) -> quality.Correlations:
-    chosen = sides(_scope)
-    return quality.correlations(_scope.runner, chosen.reference, chosen.current)
+@st.cache_data(ttl=300, show_spinner=False, max_entries=64, hash_funcs=HASH_FUNCS)
+def _correlations(_store: LogStore, _model: ModelConfig | None, scope: DriftScope) -> Correlations:
+    chosen = sides(_store, _model, scope)
+    return quality_queries.correlations(chosen.runner, chosen.reference, chosen.current)
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=16)
-def _invalid_files(_scope: LogScope, key: tuple[Any, ...]) -> tuple[InvalidRecords, ...]:
-    return health.in_window(_scope.store.invalid_records(), _scope.window)
+def _invalid_files(_store: LogStore, scope: Scope) -> tuple[InvalidRecords, ...]:
+    return health.in_window(_store.invalid_records(), scope.window)
 
 
-def report(scope: Scope) -> quality.QualityReport:
-    return _report(scope, scope.key)
+def report(compared: Comparison) -> QualityReport:
+    return _report(compared.store, compared.model, compared.scope)
 
 
-def over_time(scope: Scope) -> quality.QualityOverTime | None:
+def over_time(compared: Comparison) -> QualityOverTime | None:
     """Shares per time bucket, or None for an uploaded pair (no time axis)."""
-    if isinstance(scope, UploadScope):
+    if isinstance(compared.scope, UploadScope) or compared.model is None:
         return None
-    return _over_time(scope, scope.key)
+    return _over_time(compared.store, compared.model, compared.scope)
 
 
-def correlations(scope: Scope) -> quality.Correlations:
-    return _correlations(scope, scope.key)
+def correlations(compared: Comparison) -> Correlations:
+    return _correlations(compared.store, compared.model, compared.scope)
 
 
-def invalid_files(scope: Scope) -> tuple[InvalidRecords, ...] | None:
+def invalid_files(compared: Comparison) -> tuple[InvalidRecords, ...] | None:
     """Log files with invalid records in the window, or None for an uploaded pair."""
-    if isinstance(scope, UploadScope):
+    if isinstance(compared.scope, UploadScope):
         return None
-    return _invalid_files(scope, scope.key)
+    return _invalid_files(compared.store, compared.scope.logs)

@@ -12,6 +12,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from monitor.core.state import Actor, StateStore
 from monitor.ops.datasets import library as datasets
+from monitor.ops.datasets import storage
 from tests.e2e.conftest import wait_for_app_idle
 
 pytestmark = pytest.mark.e2e
@@ -100,5 +101,5 @@ def test_upload_preview_hostile_header_save_and_delete(
     finally:
         page.screenshot(path=artifacts_dir / "datasets.png", full_page=True)
         if name in {d.name for d in datasets.list_datasets(state)}:
-            datasets.delete_dataset(state, demo_dir, name, Actor("e2e cleanup"))
+            storage.delete_dataset(state, demo_dir, name, Actor("e2e cleanup"))
         state.close()

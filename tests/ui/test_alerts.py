@@ -23,7 +23,7 @@ from monitor.core.state import Actor, StateStore, utc_now
 from monitor.core.store import LogStore
 from monitor.ops.alerts import actions as alerts
 from monitor.ops.alerts import format as alert_format
-from monitor.ops.alerts.rules import alerts_config
+from monitor.ops.alerts.config import alerts_config
 from monitor.ui import alerts as ui_alerts
 from monitor.ui import context as ui
 from tests.ui.test_app import APP, assert_no_exception

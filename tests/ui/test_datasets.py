@@ -29,7 +29,7 @@ from scipy.spatial import distance
 from streamlit.testing.v1 import AppTest
 
 from monitor.core.state import Actor, StateStore
-from monitor.ops.datasets import ingest
+from monitor.ops.datasets import ingest, storage
 from monitor.ops.datasets import library as datasets
 from monitor.ui import datasets as ui_datasets
 from tests.conftest import REPO_ROOT
@@ -88,7 +88,7 @@ def register(
     roles: datasets.ColumnRoles = COMPAS_ROLES,
 ) -> datasets.Dataset:
     ingested = ingest.read_upload(data, source, max_bytes=MAX_BYTES)
-    return datasets.save_dataset(
+    return storage.save_dataset(
         state, data_dir, ingested, name=name, role=role, actor=TESTER, column_roles=roles
     )
 
@@ -97,7 +97,7 @@ def cleanup(state: StateStore, data_dir: Path, *names: str) -> None:
     existing = {d.name for d in datasets.list_datasets(state)}
     for name in names:
         if name in existing:
-            datasets.delete_dataset(state, data_dir, name, TESTER)
+            storage.delete_dataset(state, data_dir, name, TESTER)
 
 
 @pytest.fixture
@@ -331,7 +331,7 @@ def test_rename_and_delete_with_confirmation(
 
 def register_plain(state: StateStore, data_dir: Path, data: bytes, name: str) -> datasets.Dataset:
     ingested = ingest.read_upload(data, "listed.csv", max_bytes=MAX_BYTES)
-    return datasets.save_dataset(state, data_dir, ingested, name=name, role="current", actor=TESTER)
+    return storage.save_dataset(state, data_dir, ingested, name=name, role="current", actor=TESTER)
 
 
 # -- the sidebar's data source: Drift, Data quality and Fairness on the pair ---------------

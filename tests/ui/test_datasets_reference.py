@@ -12,8 +12,7 @@ from scipy import stats
 from streamlit.testing.v1 import AppTest
 
 from monitor.core.state import Actor, StateStore
-from monitor.ops.datasets import ingest
-from monitor.ops.datasets import library as datasets
+from monitor.ops.datasets import ingest, storage
 from monitor.ops.datasets.library import ColumnRoles
 from tests.ui.test_app import APP, assert_no_exception
 from tests.ui.test_drift import MODEL, feature_rows, last_day, logged
@@ -52,7 +51,7 @@ def test_drift_page_uses_the_uploaded_reference(
     )
     source = tmp_path / "richer half.parquet"
     upload.to_parquet(source, index=False)
-    datasets.save_dataset(
+    storage.save_dataset(
         StateStore.for_data_dir(data_dir),
         data_dir,
         ingest.read_path(source, max_bytes=50 * 1024 * 1024),

@@ -14,7 +14,8 @@ from monitor.core.config import Thresholds, parse_settings
 from monitor.core.errors import ConfigError, InputError
 from monitor.core.state import Actor
 from monitor.ops.alerts import actions as alerts
-from monitor.ops.alerts.rules import alerts_config, default_rules, format_duration, parse_duration
+from monitor.ops.alerts.config import alerts_config
+from monitor.ops.alerts.rules import default_rules, format_duration, parse_duration
 from tests.unit.test_alerts_support import (
     T0,
     alert_settings,

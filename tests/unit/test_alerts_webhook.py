@@ -136,7 +136,7 @@ def test_firing_and_resolved_payloads(world: Path, hook: Hook) -> None:
         ("resolved", "delivered", 1, 200),
     ]
     assert all(r["url"] == hook.url.split("/services")[0] + "/…" for r in rows)  # no secret
-    assert alerts.deliveries(state, alert.alert_id)[1].event == "resolved"
+    assert notify.deliveries(state, alert.alert_id)[1].event == "resolved"
 
 
 def test_a_500_is_retried_until_it_succeeds(world: Path, hook: Hook) -> None:

@@ -46,3 +46,21 @@ def test_compact_json_reports_what_it_did(tmp_path: Path) -> None:
     assert report["records"] == 1 and report["invalid_records"] == 1
     assert report["compacted"] == [str(tmp_path / "logs/predictions/date=2026-11-01/p.jsonl")]
     assert (tmp_path / "logs/predictions/date=2026-11-01/p.parquet").is_file()
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`monitor ... | head`: the pipe's read end closes before the command writes."""
+    write_jsonl(
+        tmp_path, "predictions", "2026-11-01", "p.jsonl", [prediction("a", "2026-11-01T10:00:00Z")]
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "--data-dir", str(tmp_path), "summary", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read()
+    assert process.wait(timeout=120) == 141
+    assert stderr == ""

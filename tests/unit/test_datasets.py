@@ -21,26 +21,22 @@ import pytest
 from monitor.core.errors import InputError
 from monitor.core.state import Actor, StateError, StateStore
 from monitor.core.tabular import FileDatabase
-from monitor.metrics.drift.profile import profiles
 from monitor.metrics.drift.report import compare
 from monitor.metrics.fairness.audit import audit
-from monitor.metrics.quality import quality_report
+from monitor.ops.datasets.analysis import dataset_relation, fairness_data
 from monitor.ops.datasets.ingest import read_upload
 from monitor.ops.datasets.library import (
-    ORPHAN_AGE,
     ColumnRoles,
     Dataset,
     DuplicateDataset,
-    dataset_relation,
-    delete_dataset,
-    fairness_data,
     find_duplicate,
     get_dataset,
     list_datasets,
     rename_dataset,
-    save_dataset,
-    sweep_orphans,
 )
+from monitor.ops.datasets.storage import ORPHAN_AGE, delete_dataset, save_dataset, sweep_orphans
+from monitor.queries.drift_profile import profiles
+from monitor.queries.quality import quality_report
 
 ACTOR = Actor("ana", verified=True)
 LIMIT = 10 * 1024 * 1024

@@ -17,11 +17,12 @@ from scipy import stats
 
 from monitor.core.state import StateStore
 from monitor.core.tabular import FileDatabase
-from monitor.metrics.drift.profile import profiles
 from monitor.metrics.drift.report import compare
 from monitor.metrics.fairness.audit import audit
-from monitor.metrics.quality import quality_report
-from monitor.ops.datasets.library import dataset_relation, fairness_data, get_dataset
+from monitor.ops.datasets.analysis import dataset_relation, fairness_data
+from monitor.ops.datasets.library import get_dataset
+from monitor.queries.drift_profile import profiles
+from monitor.queries.quality import quality_report
 from tests.unit.test_drift_cli import cli, real_cli
 from tests.unit.test_fairness_cli import assert_refused
 

@@ -1,5 +1,5 @@
 """An uploaded reference dataset attached to a model replaces monitor.toml's reference
-for the model's log analyses (`datasets.with_uploaded_references`), in the CLI's
+for the model's log analyses (`references.with_uploaded_references`), in the CLI's
 settings too. Checked on a copy of a small demo against a monitor.toml that points at
 the same file directly (the config parser's path), and against pandas/sklearn over the
 reference rows."""
@@ -22,11 +22,10 @@ from monitor.core.catalog import Window
 from monitor.core.config import ModelConfig, Settings, load_settings
 from monitor.core.state import STATE_FILE_NAME, Actor, StateStore
 from monitor.core.store import LogStore
-from monitor.metrics.drift import report as drift
-from monitor.metrics.performance.report import fit_reference
-from monitor.ops.datasets import ingest
-from monitor.ops.datasets import library as datasets
+from monitor.ops.datasets import ingest, references, storage
 from monitor.ops.datasets.library import ColumnRoles, Dataset
+from monitor.queries import drift
+from monitor.queries.performance_reference import fit_reference
 from monitor.ui import drift as ui_drift
 
 MODEL = "credit-risk"
@@ -61,7 +60,7 @@ def _upload(
     source = data_dir.parent / f"{name}.parquet"
     frame.to_parquet(source, index=False)
     ingested = ingest.read_path(source, max_bytes=LIMIT)
-    return datasets.save_dataset(
+    return storage.save_dataset(
         StateStore.for_data_dir(data_dir),
         data_dir,
         ingested,
@@ -84,7 +83,7 @@ ROLES_Y = ColumnRoles(label="y", prediction="prediction", score="probability")
 
 def _effective(data_dir: Path) -> Settings:
     configured = load_settings(data_dir / "monitor.toml", env={})
-    return datasets.with_uploaded_references(configured, StateStore.for_data_dir(data_dir))
+    return references.with_uploaded_references(configured, StateStore.for_data_dir(data_dir))
 
 
 def _direct(data_dir: Path, tmp_path: Path, reference: Path, model: ModelConfig) -> ModelConfig:
@@ -238,7 +237,7 @@ def test_newest_wins_and_delete_falls_back(data_dir: Path) -> None:
         data_dir, _original(data_dir).head(2000), "newer", MODEL, ColumnRoles(label="label")
     )
     # A current dataset or an unattached reference never counts.
-    current = datasets.save_dataset(
+    current = storage.save_dataset(
         state,
         data_dir,
         ingest.read_path(data_dir.parent / "older.parquet", max_bytes=LIMIT),
@@ -251,11 +250,11 @@ def test_newest_wins_and_delete_falls_back(data_dir: Path) -> None:
     assert _effective(data_dir).model(MODEL).reference == newer.path
     assert _effective(data_dir).model(MODEL).label_column == "label"
 
-    datasets.delete_dataset(state, data_dir, "newer", ACTOR)
+    storage.delete_dataset(state, data_dir, "newer", ACTOR)
     model = _effective(data_dir).model(MODEL)
     assert (model.reference, model.label_column) == (older.path, "y")
 
-    datasets.delete_dataset(state, data_dir, "older", ACTOR)
+    storage.delete_dataset(state, data_dir, "older", ACTOR)
     assert _effective(data_dir) == configured
     assert configured.model(MODEL).reference == data_dir / "reference" / f"{MODEL}.parquet"
 

@@ -16,8 +16,10 @@ from scipy.spatial import distance
 
 from monitor.core.config import ModelConfig
 from monitor.core.tabular import FileDatabase, file_relation
-from monitor.metrics.drift import profile as drift_profile
-from monitor.metrics.drift.report import DriftReport, FeatureDrift, drift_between
+from monitor.metrics.drift.profile import NumericSide
+from monitor.metrics.drift.report import DriftReport, FeatureDrift
+from monitor.queries import drift_profile
+from monitor.queries.drift import drift_between
 
 
 @pytest.fixture
@@ -235,11 +237,11 @@ def test_sampled_psi_uses_every_row(db: FileDatabase, tmp_path: Path) -> None:
     cur_profile = drift_profile.profile_current(db, cur, ref_profile)
     edges = ref_profile.edges["x"]
     side = cur_profile.columns["x"]
-    assert isinstance(side, drift_profile.NumericSide) and side.bins is not None
+    assert isinstance(side, NumericSide) and side.bins is not None
     bounds = np.concatenate([[-np.inf], edges, [np.inf]])
     assert side.bins.tolist() == np.histogram(cur_x, bounds)[0].tolist()
     reference_side = ref_profile.profile.columns["x"]
-    assert isinstance(reference_side, drift_profile.NumericSide)
+    assert isinstance(reference_side, NumericSide)
     assert reference_side.std == pytest.approx(np.std(ref_x), rel=1e-9)
     assert side.std is None  # not computed for a current side (only the reference's is used)
 

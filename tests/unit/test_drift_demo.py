@@ -18,9 +18,9 @@ from monitor.core.catalog import Window
 from monitor.core.config import Settings, load_settings
 from monitor.core.store import LogStore
 from monitor.core.tabular import log_relation, reference_relation, targets_relation
-from monitor.metrics.drift.multivariate import multivariate_drift
-from monitor.metrics.drift.report import drift_between
-from monitor.metrics.drift.timeline import DriftTimeline, drift_over_time, target_drift
+from monitor.metrics.drift.timeline import DriftTimeline
+from monitor.queries.drift import drift_between, drift_over_time, target_drift
+from monitor.queries.drift_multivariate import multivariate_drift
 
 MODEL = "credit-risk"
 

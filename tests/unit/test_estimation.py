@@ -23,9 +23,12 @@ from monitor.core import schema
 from monitor.core.catalog import Window
 from monitor.core.config import ModelConfig, parse_settings
 from monitor.core.errors import ConfigError
+from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.metrics.performance.estimation import ScoreCells, estimate_binary, fit_calibrator
-from monitor.metrics.performance.report import PerformanceReport, fit_reference, performance
+from monitor.metrics.performance.report import PerformanceReport
+from monitor.queries.performance_reference import fit_reference
+from monitor.queries.performance_report import performance
 from tests.logwriter import write_parquet
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -117,7 +120,7 @@ REFERENCES: dict[int, Path] = {}
 def run(data_dir: Path, label_shift: bool) -> tuple[PerformanceReport, list[Population]]:
     model, days = build(data_dir, label_shift=label_shift)
     window = Window(START, START + dt.timedelta(days=DAYS) - dt.timedelta(microseconds=1))
-    report = performance(LogStore(data_dir), model, window, bucket="day")
+    report = performance(LogStore(data_dir), model, Scope.of(model, window), bucket="day")
     REFERENCES[id(report)] = data_dir / "reference.parquet"
     return report, days
 

@@ -11,9 +11,10 @@ import pytest
 
 from monitor.core.catalog import Window
 from monitor.core.config import load_settings
+from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.findings.status import model_status
-from monitor.metrics.health.service import model_health
+from monitor.queries.health import model_health
 
 
 def _problem(demo_dir: Path, name: str) -> dict[str, Any]:
@@ -38,7 +39,7 @@ def test_deltas_compare_with_the_window_just_before(demo_dir: Path, store: LogSt
     settings = load_settings(demo_dir / "monitor.toml", env={})
     window = _window(_problem(demo_dir, "latency_spike"))
     status = model_status(store, settings, "credit-risk", window)
-    before = model_health(store, "credit-risk", window.previous())
+    before = model_health(store, Scope("credit-risk", window.previous()))
     assert window.previous().end < window.start
     assert window.previous().end - window.previous().start == window.end - window.start
     now_p95, before_p95 = status.health.latency.p95, before.latency.p95

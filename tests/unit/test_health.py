@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from monitor.core.catalog import Window
+from monitor.core.scope import Scope
 from monitor.core.store import LogStore
-from monitor.metrics.health.gaps import traffic_gaps
-from monitor.metrics.health.resources import host_series, hosts
-from monitor.metrics.health.service import top_errors, version_health
+from monitor.queries.health import top_errors, traffic_gaps, version_health
+from monitor.queries.resources import host_series, hosts
 from tests.logwriter import prediction, write_jsonl
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -57,7 +57,7 @@ def test_version_health_matches_pandas(served: tuple[Path, pd.DataFrame]) -> Non
     data_dir, frame = served
     window = Window(START + dt.timedelta(hours=6), START + dt.timedelta(hours=40))
     chosen = frame[(frame.timestamp >= window.start) & (frame.timestamp <= window.end)]
-    got = {v.version: v for v in version_health(LogStore(data_dir), "m", window)}
+    got = {v.version: v for v in version_health(LogStore(data_dir), Scope("m", window))}
     assert set(got) == {"v1", "v2", "v3"}
     for version, group in chosen.groupby("model_version"):
         health = got[str(version)]
@@ -75,9 +75,9 @@ def test_top_errors_match_a_counter(served: tuple[Path, pd.DataFrame]) -> None:
     data_dir, frame = served
     window = Window(START, START + dt.timedelta(days=2))
     expected = Counter(frame.loc[frame.status == "error", "error"])
-    got = top_errors(LogStore(data_dir), "m", window, limit=2)
+    got = top_errors(LogStore(data_dir), Scope("m", window), limit=2)
     assert [(e.message, e.count) for e in got] == expected.most_common(2)
-    only_v3 = top_errors(LogStore(data_dir), "m", window, ["v3"])
+    only_v3 = top_errors(LogStore(data_dir), Scope("m", window, ("v3",)))
     v3 = frame[(frame.status == "error") & (frame.model_version == "v3")]
     assert sum(e.count for e in only_v3) == len(v3)
     assert all(e.versions == ("v3",) for e in only_v3)
@@ -101,7 +101,7 @@ def test_a_midday_outage_is_a_gap_and_quiet_nights_are_not(tmp_path: Path) -> No
                 records.append(prediction(f"p{len(records)}", stamp.isoformat()))
     _write_predictions(tmp_path, records)
     window = Window(START + dt.timedelta(days=1), START + dt.timedelta(days=2))
-    gaps = traffic_gaps(LogStore(tmp_path), "m", window)
+    gaps = traffic_gaps(LogStore(tmp_path), Scope("m", window))
     assert [(g.start, g.end) for g in gaps] == [outage]
     assert gaps[0].duration == dt.timedelta(minutes=30)
     # the usual rate for 12:xx is about 20 a minute, lowered by the outage: ~500 expected
@@ -144,7 +144,8 @@ def test_demo_latency_spike_and_error_burst_are_found_on_their_hours(demo_dir: P
     import json
 
     from monitor.core import catalog
-    from monitor.metrics.health.service import TrafficBucket, traffic
+    from monitor.metrics.health.service import TrafficBucket
+    from monitor.queries.health import traffic
 
     problems = json.loads((demo_dir / "demo_manifest.json").read_text())["problems"]
     store = LogStore(demo_dir)
@@ -159,7 +160,9 @@ def test_demo_latency_spike_and_error_burst_are_found_on_their_hours(demo_dir: P
     for name, worst in (("latency_spike", p95), ("error_burst", error_rate)):
         problem = next(p for p in problems if p["name"] == name)
         model = models[problem["model_id"]]
-        buckets = traffic(store, model.model_id, Window(model.first_seen, model.last_seen), "hour")
+        buckets = traffic(
+            store, Scope(model.model_id, Window(model.first_seen, model.last_seen)), "hour"
+        )
         start = dt.datetime.fromisoformat(problem["start"])
         end = dt.datetime.fromisoformat(problem["end"])
         inside = [b for b in buckets if start <= b.start < end]

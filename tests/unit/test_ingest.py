@@ -30,7 +30,8 @@ from monitor.ops.datasets.ingest import (
     read_upload,
     read_uploads,
 )
-from monitor.ops.datasets.library import ColumnRoles, get_dataset, save_dataset
+from monitor.ops.datasets.library import ColumnRoles, get_dataset
+from monitor.ops.datasets.storage import save_dataset
 
 ACTOR = Actor("tester")
 LIMIT = 1024 * 1024

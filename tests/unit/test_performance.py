@@ -20,15 +20,14 @@ from monitor.cli.main import main
 from monitor.core import catalog
 from monitor.core.catalog import Window
 from monitor.core.config import Settings, load_settings
+from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.metrics.performance.groups import GroupPerformance
-from monitor.metrics.performance.report import (
-    PerformanceReport,
-    fit_reference,
-    headline,
-    performance,
-)
-from monitor.metrics.performance.segments import MISSING, OTHER, segments
+from monitor.metrics.performance.report import PerformanceReport
+from monitor.metrics.performance.segments import MISSING, OTHER
+from monitor.queries.performance_reference import fit_reference
+from monitor.queries.performance_report import headline, performance
+from monitor.queries.performance_segments import segments
 from tests.performance_truth import labeled_predictions
 
 CREDIT = "credit-risk"
@@ -48,6 +47,12 @@ def settings(demo_dir: Path) -> Settings:
 def whole_window(store: LogStore, model_id: str) -> Window:
     info = next(m for m in catalog.inventory(store) if m.model_id == model_id)
     return Window(info.first_seen, info.last_seen)
+
+
+def scope_of(
+    settings: Settings, model_id: str, window: Window, versions: tuple[str, ...] = ()
+) -> Scope:
+    return Scope.of(settings.model(model_id), window, versions)
 
 
 def by_day_version(rows: pd.DataFrame) -> dict[tuple[dt.datetime, str], pd.DataFrame]:
@@ -86,7 +91,8 @@ def credit_rows(demo_dir: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def credit_report(store: LogStore, settings: Settings) -> PerformanceReport:
-    return performance(store, settings.model(CREDIT), whole_window(store, CREDIT), bucket="day")
+    scope = scope_of(settings, CREDIT, whole_window(store, CREDIT))
+    return performance(store, settings.model(CREDIT), scope, bucket="day")
 
 
 def test_binary_metrics_per_day_and_version_match_sklearn(
@@ -182,7 +188,8 @@ def test_regression_metrics_per_day_and_version_match_sklearn(
     store: LogStore, settings: Settings, demo_dir: Path
 ) -> None:
     rows = labeled_predictions(demo_dir, DEMAND)
-    report = performance(store, settings.model(DEMAND), whole_window(store, DEMAND), bucket="day")
+    scope = scope_of(settings, DEMAND, whole_window(store, DEMAND))
+    report = performance(store, settings.model(DEMAND), scope, bucket="day")
     groups = {(g.start, g.version): g for g in report.groups}
     checked = 0
     for key, part in by_day_version(rows).items():
@@ -237,7 +244,8 @@ def test_demo_canary_v3_is_found_worse_than_v2_on_the_same_days(
     store: LogStore, settings: Settings, demo_dir: Path
 ) -> None:
     window = _manifest_window(demo_dir, "canary_regression")
-    report = performance(store, settings.model(CREDIT), window, bucket="day")
+    scope = scope_of(settings, CREDIT, window)
+    report = performance(store, settings.model(CREDIT), scope, bucket="day")
     v2, v3 = report.overall("v2"), report.overall("v3")
     assert v2 is not None and v3 is not None
     a2, a3 = v2.metrics["accuracy"], v3.metrics["accuracy"]
@@ -339,9 +347,9 @@ def test_cli_bad_input_exits_2(
 
 def test_segments_match_pandas(store: LogStore, settings: Settings, demo_dir: Path) -> None:
     rows = labeled_predictions(demo_dir, CREDIT, ("employment_type", "income"))
-    window = whole_window(store, CREDIT)
+    scope = scope_of(settings, CREDIT, whole_window(store, CREDIT))
     model = settings.model(CREDIT)
-    report = segments(store, model, window, feature="employment_type")
+    report = segments(store, model, scope, feature="employment_type")
     assert report.metric == "error_rate"
     expected = rows.groupby(rows["employment_type"].fillna(MISSING))
     assert {s.label for s in report.segments} == set(expected.groups)
@@ -355,11 +363,11 @@ def test_segments_match_pandas(store: LogStore, settings: Settings, demo_dir: Pa
         assert (segment.error.low, segment.error.high) == pytest.approx(
             (interval.low, interval.high)
         )
-    numeric = segments(store, model, window, feature="income")
+    numeric = segments(store, model, scope, feature="income")
     edges = np.quantile(rows["income"].dropna().astype(float), [0.2, 0.4, 0.6, 0.8])
     index = np.searchsorted(edges, rows["income"].astype(float), side="right")
     assert [s.predictions for s in numeric.segments] == np.bincount(index).tolist()
-    top = segments(store, model, window, feature="employment_type", top=2)
+    top = segments(store, model, scope, feature="employment_type", top=2)
     assert top.segments[-1].label == OTHER
     assert sum(s.predictions for s in top.segments) == len(rows)
 
@@ -369,7 +377,8 @@ def test_regression_bands_match_scipy(store: LogStore, settings: Settings, demo_
     labeled = rows[rows["truth"].notna()]
     errors = labeled["truth"].astype(float).to_numpy() - labeled["prediction"].astype(float)
     e = np.asarray(errors, dtype=float)
-    report = performance(store, settings.model(DEMAND), whole_window(store, DEMAND), bucket=None)
+    scope = scope_of(settings, DEMAND, whole_window(store, DEMAND))
+    report = performance(store, settings.model(DEMAND), scope, bucket=None)
     m = must(report.overall()).metrics
     mae = stats.norm.interval(0.95, loc=np.abs(e).mean(), scale=stats.sem(np.abs(e)))
     assert (m["mae"].low, m["mae"].high) == pytest.approx(mae, rel=1e-9)
@@ -387,7 +396,8 @@ def test_headline_for_the_overview(
     reference = pq.read_table(demo_dir / "reference" / f"{CREDIT}.parquet").to_pandas()
     baseline = skm.accuracy_score(reference["label"], reference["prediction"])
     window = whole_window(store, CREDIT)
-    found = headline(store, settings, CREDIT, window)
+    credit = settings.model(CREDIT)
+    found = headline(store, credit, scope_of(settings, CREDIT, window))
     labeled = credit_rows[credit_rows["truth"].notna()]
     assert (found.metric, found.label, found.estimated) == ("accuracy", "Accuracy", False)
     assert found.value == pytest.approx(skm.accuracy_score(labeled["truth"], labeled["prediction"]))
@@ -398,18 +408,20 @@ def test_headline_for_the_overview(
     assert found.low < found.value < found.high
 
     last_day = Window.ending_at(window.end, dt.timedelta(days=1))
-    unlabeled = headline(store, settings, CREDIT, last_day)
+    unlabeled = headline(store, credit, scope_of(settings, CREDIT, last_day))
     assert unlabeled.estimated and unlabeled.labeled == 0 and unlabeled.value is not None
-    overall = must(performance(store, settings.model(CREDIT), last_day, bucket=None).overall())
+    scope = scope_of(settings, CREDIT, last_day)
+    overall = must(performance(store, credit, scope, bucket=None).overall())
     assert overall.estimated is not None
     assert unlabeled.value == overall.estimated.metrics["accuracy"].value
 
-    v3 = headline(store, settings, CREDIT, window, ["v3"])
+    v3 = headline(store, credit, scope_of(settings, CREDIT, window, ("v3",)))
     assert v3.predictions == int((credit_rows["version"] == "v3").sum())
 
     rows = labeled_predictions(demo_dir, DEMAND)
     labeled = rows[rows["truth"].notna()]
-    demand = headline(store, settings, DEMAND, whole_window(store, DEMAND))
+    scope = scope_of(settings, DEMAND, whole_window(store, DEMAND))
+    demand = headline(store, settings.model(DEMAND), scope)
     assert (demand.metric, demand.label, demand.higher_is_better) == ("mae", "MAE", False)
     assert demand.value == pytest.approx(
         skm.mean_absolute_error(labeled["truth"].astype(float), labeled["prediction"].astype(float))

@@ -15,9 +15,10 @@ from sklearn.metrics import roc_auc_score
 from monitor.core import schema
 from monitor.core.catalog import Window
 from monitor.core.config import ModelConfig
+from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.metrics.performance.groups import GroupPerformance
-from monitor.metrics.performance.report import performance
+from monitor.queries.performance_report import performance
 from tests.logwriter import prediction, write_jsonl, write_parquet
 
 START = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -26,7 +27,7 @@ MODEL = ModelConfig(id="m", task="binary", positive_label="1")
 
 
 def whole_window(data_dir: Path) -> GroupPerformance:
-    overall = performance(LogStore(data_dir), MODEL, WINDOW, bucket=None).overall()
+    overall = performance(LogStore(data_dir), MODEL, Scope.of(MODEL, WINDOW), bucket=None).overall()
     assert overall is not None
     return overall
 

@@ -15,9 +15,10 @@ from sklearn import metrics as skm
 from monitor.core import catalog, schema
 from monitor.core.catalog import Window
 from monitor.core.config import ModelConfig, parse_settings
+from monitor.core.scope import Scope
 from monitor.core.store import LogStore
-from monitor.metrics.performance.report import performance
 from monitor.queries import performance as sql
+from monitor.queries.performance_report import performance
 from tests.logwriter import prediction, write_jsonl, write_parquet
 
 DAY = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
@@ -82,7 +83,7 @@ def label_store(tmp_path_factory: pytest.TempPathFactory) -> LogStore:
 
 
 def test_latest_feedback_wins_then_inline(label_store: LogStore) -> None:
-    report = performance(label_store, BINARY, WINDOW, bucket="day")
+    report = performance(label_store, BINARY, Scope.of(BINARY, WINDOW), bucket="day")
     overall = report.overall()
     assert overall is not None
     assert (overall.predictions, overall.labeled) == (6, 5)
@@ -148,7 +149,8 @@ def test_binary_window_without_positives_does_not_crash(tmp_path: Path) -> None:
         for i in range(30)
     ]
     write_jsonl(tmp_path, "predictions", "2026-11-01", "p.jsonl", rows)
-    overall = performance(LogStore(tmp_path), BINARY, WINDOW, bucket="day").overall()
+    scope = Scope.of(BINARY, WINDOW)
+    overall = performance(LogStore(tmp_path), BINARY, scope, bucket="day").overall()
     assert overall is not None
     metrics = overall.metrics
     assert metrics["accuracy"].value == 1.0
@@ -210,7 +212,8 @@ def test_multiclass_metrics_match_sklearn_with_missing_classes(
 ) -> None:
     store, records = multiclass
     settings = parse_settings({"models": [{"id": "mc", "task": "multiclass"}]}, base_dir=Path("."))
-    report = performance(store, settings.model("mc"), WINDOW, bucket="day")
+    model = settings.model("mc")
+    report = performance(store, model, Scope.of(model, WINDOW), bucket="day")
     buckets = report.buckets()
     assert len(buckets) == 3
     for day, group in enumerate(buckets):

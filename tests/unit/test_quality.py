@@ -20,8 +20,8 @@ from monitor.core.config import ModelConfig, load_settings
 from monitor.core.store import LogStore
 from monitor.core.tabular import FileDatabase, file_relation, log_relation, reference_relation
 from monitor.metrics.health import service as health
-from monitor.metrics.quality import (
-    FeatureQuality,
+from monitor.metrics.quality import FeatureQuality
+from monitor.queries.quality import (
     correlations,
     known_categories,
     quality_over_time,

@@ -23,12 +23,12 @@ from monitor.core.store import LogStore
 from monitor.findings.status import Status
 from monitor.ops.registry.compare import (
     CanaryThresholds,
-    VersionMetrics,
     compare,
     health_problems,
     judge,
     last_healthy,
 )
+from monitor.ops.registry.version_metrics import VersionMetrics
 from tests.performance_truth import labeled_predictions
 from tests.registry_support import accuracy, between, p95, raw_predictions, shared_period
 

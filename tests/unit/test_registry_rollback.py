@@ -17,9 +17,11 @@ from monitor.core.config import Settings, load_settings
 from monitor.core.errors import InputError
 from monitor.core.state import Actor, StateStore, to_text, utc_now
 from monitor.core.store import LogStore
-from monitor.ops.registry import rollback
+from monitor.ops.registry import rollback, rollback_file
 from monitor.ops.registry import versions as registry
-from monitor.ops.registry.compare import compare, model_info
+from monitor.ops.registry.compare import compare
+from monitor.ops.registry.rollback_marks import marks_document
+from monitor.ops.registry.version_metrics import model_info
 from monitor.ops.registry.versions import Conflict
 from tests.registry_support import insert_alert
 
@@ -43,11 +45,11 @@ def state(tmp_path: Path) -> StateStore:
 
 
 def exported(state: StateStore) -> Any:
-    return json.loads(rollback.export_path(state).read_text(encoding="utf-8"))
+    return json.loads(rollback_file.export_path(state).read_text(encoding="utf-8"))
 
 
 def open_document(state: StateStore) -> Any:
-    return json.loads(json.dumps(rollback.marks_document(rollback.marks(state))))
+    return json.loads(json.dumps(marks_document(rollback.marks(state))))
 
 
 def test_mark_then_cancel_with_audit_and_export(
@@ -155,7 +157,7 @@ def test_refusals(store: LogStore, settings: Settings, state: StateStore) -> Non
     registry.set_alias(state, store, CREDIT, "v1", actor=ANN)
     refused("no version of credit-risk before v1 is healthy")
     assert rollback.marks(state, status="all") == ()
-    assert not rollback.export_path(state).exists()
+    assert not rollback_file.export_path(state).exists()
 
     first = rollback.mark(state, store, settings, CREDIT, to_version="v2", reason="r", actor=ANN)
     with pytest.raises(Conflict, match=f"rollback #{first.id} of credit-risk .* is still open"):

@@ -17,8 +17,9 @@ from monitor.core import catalog, schema
 from monitor.core.buckets import Bucket
 from monitor.core.catalog import Window
 from monitor.core.config import Settings
+from monitor.core.scope import Scope
 from monitor.core.store import LogStore
-from monitor.metrics.health.service import model_health, traffic
+from monitor.queries.health import model_health, traffic
 from monitor.reports.summary import summarize
 from tests.logwriter import prediction, write_jsonl, write_parquet
 
@@ -116,7 +117,7 @@ def test_model_health_matches_numpy(
 ) -> None:
     data_dir, rows = records
     window = Window(START + dt.timedelta(hours=start_h), START + dt.timedelta(hours=end_h))
-    health = model_health(LogStore(data_dir), model, window, versions)
+    health = model_health(LogStore(data_dir), Scope(model, window, versions or ()))
     count, error_rate, percentiles = _expected(
         rows, model, window, set(versions) if versions else None
     )
@@ -135,15 +136,16 @@ def test_invalid_records_attributed_by_model_and_day(
         START + dt.timedelta(days=2), START + dt.timedelta(days=3) - dt.timedelta(seconds=1)
     )
     day1 = Window(START, START + dt.timedelta(hours=20))
-    assert model_health(store, "a", day3).invalid_records == 1  # the bad-timestamp line names "a"
-    assert model_health(store, "b", day3).invalid_records == 0
-    assert model_health(store, "a", day1).invalid_records == 0
+    # the bad-timestamp line names "a"
+    assert model_health(store, Scope("a", day3)).invalid_records == 1
+    assert model_health(store, Scope("b", day3)).invalid_records == 0
+    assert model_health(store, Scope("a", day1)).invalid_records == 0
 
 
 def test_traffic_buckets_add_up(records: Records) -> None:
     data_dir, rows = records
     window = Window(START, START + dt.timedelta(days=3))
-    buckets = traffic(LogStore(data_dir), "a", window, "hour")
+    buckets = traffic(LogStore(data_dir), Scope("a", window), "hour")
     assert sum(b.predictions for b in buckets) == _expected(rows, "a", window)[0]
     first_hour = [
         r for r in rows if r.model_id == "a" and r.timestamp < START + dt.timedelta(hours=1)
@@ -193,7 +195,7 @@ def test_cli_summary_json_is_one_document(records: Records) -> None:
     window = Window(START, START + dt.timedelta(days=1))
     assert (
         document["models"][0]["predictions"]
-        == model_health(LogStore(data_dir), "b", window).predictions
+        == model_health(LogStore(data_dir), Scope("b", window)).predictions
     )
 
 
@@ -224,7 +226,7 @@ def test_traffic_buckets_match_pandas(records: Records, bucket: Bucket) -> None:
 
     data_dir, rows = records
     window = Window(START - dt.timedelta(days=7), START + dt.timedelta(days=3))
-    got = traffic(LogStore(data_dir), "b", window, bucket)
+    got = traffic(LogStore(data_dir), Scope("b", window), bucket)
     frame = pd.DataFrame([r.__dict__ for r in rows if r.model_id == "b"])
     floor = {"minute": "min", "hour": "h", "day": "D", "week": "D"}[bucket]
     starts = frame["timestamp"].dt.floor(floor)

@@ -1,13 +1,12 @@
-# ruff: noqa: S608  (SQL built from the relation's safe aliases; values bound)
 """Multivariate drift: can a classifier tell reference rows from current rows?
 
-A seeded sample of each side (at most `SAMPLE_ROWS` rows) is encoded (numbers as they
-are, categories as codes; missing stays missing) and a gradient-boosted tree classifier
-is cross-validated (stratified 5 folds). The ROC AUC of its out-of-fold scores is about
-0.5 when the sides look alike. Drift when the AUC reaches `AUC_THRESHOLD` and is
-significantly above 0.5 (one-sided Mann-Whitney U test on the same scores, which is
-the AUC's own test). Features that drive it: permutation importance (drop in AUC) on a
-held-out 30%.
+A seeded sample of each side (at most `SAMPLE_ROWS` rows, fetched by
+`monitor.queries.drift_multivariate`) is encoded (numbers as they are, categories as
+codes; missing stays missing) and a gradient-boosted tree classifier is cross-validated
+(stratified 5 folds). The ROC AUC of its out-of-fold scores is about 0.5 when the sides
+look alike. Drift when the AUC reaches `AUC_THRESHOLD` and is significantly above 0.5
+(one-sided Mann-Whitney U test on the same scores, which is the AUC's own test).
+Features that drive it: permutation importance (drop in AUC) on a held-out 30%.
 """
 
 from __future__ import annotations
@@ -25,9 +24,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, train_test_split
 from threadpoolctl import threadpool_limits
 
-from monitor.core.tabular import Relation, Runner, TabColumn
-from monitor.metrics.drift.methods import Kind
-from monitor.metrics.drift.profile import profile_reference
+from monitor.metrics.drift.registry import Kind
 
 SAMPLE_ROWS: Final = 4_000
 AUC_THRESHOLD: Final = 0.55
@@ -46,25 +43,6 @@ class MultivariateDrift:
     importances: tuple[tuple[str, float], ...]
     """(feature, mean drop in AUC when the feature is shuffled), largest first."""
     status: str
-
-
-def _expr(column: TabColumn, kind: Kind) -> str:
-    if kind == "numeric" and column.sql_type == "DOUBLE":
-        return f"CASE WHEN isfinite({column.alias}) THEN {column.alias} END"
-    if column.sql_type == "DOUBLE":
-        return f"monitor_number_text({column.alias})"
-    return f"CAST({column.alias} AS VARCHAR)"
-
-
-def _sample(
-    runner: Runner, relation: Relation, columns: Sequence[tuple[TabColumn, Kind]]
-) -> dict[str, Any]:
-    picks = ", ".join(f"{_expr(c, k)} AS {c.alias}" for c, k in columns)
-    sql = (
-        f"SELECT {picks} FROM ({relation.sql}) "
-        f"USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE ({SEED})"
-    )
-    return runner.fetch_arrays(sql, relation.params)
 
 
 def encode(
@@ -157,22 +135,10 @@ def _fit(
     )
 
 
-def multivariate_drift(runner: Runner, reference: Relation, current: Relation) -> MultivariateDrift:
-    """Domain-classifier drift over the features both sides have."""
-    ref_profile = profile_reference(runner, reference)
-    shared = [
-        c
-        for c in reference.features
-        if (found := current.feature(c.name)) is not None and found.sql_type == c.sql_type
-    ]
-    kinds: dict[str, Kind] = {c.name: ref_profile.kinds[c.name] for c in shared}
-    ref_cols = [(c, kinds[c.name]) for c in shared]
-    cur_cols = [(current.feature(c.name), kinds[c.name]) for c in shared]
-    ref_sample = _sample(runner, reference, ref_cols)
-    cur_sample = _sample(runner, current, [(c, k) for c, k in cur_cols if c is not None])
-    ref_named = {c.name: ref_sample[c.alias] for c in shared}
-    cur_named = {
-        c.name: cur_sample[col.alias] for c, (col, _) in zip(shared, cur_cols, strict=True) if col
-    }
-    matrix, target, categorical = encode(ref_named, cur_named, kinds)
+def domain_drift(
+    reference: Mapping[str, Any], current: Mapping[str, Any], kinds: Mapping[str, Kind]
+) -> MultivariateDrift:
+    """Domain-classifier drift of two samples (column name -> values; numbers with NaN or
+    masked for missing, else text or None) over the columns of `kinds`."""
+    matrix, target, categorical = encode(reference, current, kinds)
     return domain_classifier(matrix, target, categorical, list(kinds))

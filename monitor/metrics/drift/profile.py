@@ -1,27 +1,19 @@
-# ruff: noqa: S608  (SQL built from constants and the relation's safe aliases; values bound)
-"""What drift needs to know about one side, computed in DuckDB: profiles.
+"""What drift needs to know about one side: its profile (counts, moments, values, bins).
 
-Per side: a count, then the numeric values (every finite value when the side has at most
-`EXACT_LIMIT` rows, else a seeded reservoir sample of that many rows), then ONE
-aggregate scan: per numeric feature counts, moments and, for large sides, the counts
-over the reference decile bins (`histogram(x, edges)`); per categorical/binary feature
-its category counts. A reference's decile edges come from its values (or sample), so
-the reference needs no extra pass; its profile is cached per relation (file path +
-mtime, or store version + window).
+A profile is computed in DuckDB by `monitor.queries.drift_profile`; this module holds the
+result types and the pure steps between the queries: which kind each feature is, the
+reference's decile edges, and a side's counts over those bins. Numpy only (no scipy), so
+the CLI can start its DuckDB scans while scipy is still being imported.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
 
-from monitor.core import tabular
-from monitor.core.tabular import Relation, Runner, TabColumn
 from monitor.metrics.drift.bins import Floats, bin_counts, decile_edges
 from monitor.metrics.drift.registry import KINDS, Kind
 
@@ -76,41 +68,20 @@ class ReferenceProfile:
     """Decile edges per numeric feature."""
 
 
-def detect_kind(column: TabColumn, zero_one: bool, override: str | None) -> Kind:
+def detect_kind(sql_type: str, zero_one: bool, override: str | None) -> Kind:
     """BOOLEAN -> binary, text -> categorical, numbers -> numeric, or binary when every
     value is 0/1. A kind from config (`feature_kinds`) wins."""
     if override in KINDS:
         return override
-    if column.sql_type == "BOOLEAN":
+    if sql_type == "BOOLEAN":
         return "binary"
-    if column.sql_type == "VARCHAR":
+    if sql_type == "VARCHAR":
         return "categorical"
     return "binary" if zero_one else "numeric"
 
 
-def _text(column: TabColumn) -> str:
-    if column.sql_type == "DOUBLE":
-        return f"monitor_number_text({column.alias})"
-    return f"CAST({column.alias} AS VARCHAR)"
-
-
-def _finite(alias: str) -> str:
-    return f"CASE WHEN isfinite({alias}) THEN {alias} END"
-
-
-def _count(runner: Runner, relation: Relation) -> int:
-    return tabular.rows(runner, relation)
-
-
-def _sample_sql(relation: Relation, numeric: Sequence[TabColumn], exact: bool, extra: str) -> str:
-    picks = [f"{_finite(c.alias)} AS {c.alias}" for c in numeric]
-    sample = (
-        "" if exact else f" USING SAMPLE reservoir({EXACT_LIMIT} ROWS) REPEATABLE ({SAMPLE_SEED})"
-    )
-    return f"SELECT {extra}{', '.join(picks)} FROM ({relation.sql}){sample}"
-
-
-def _values(raw: Any) -> Floats:
+def sorted_finite(raw: Any) -> Floats:
+    """The finite values of a (masked) array of numbers, sorted."""
     if raw is None:
         return np.empty(0)
     array = np.ma.compressed(np.ma.asarray(raw)).astype(np.float64)
@@ -119,233 +90,58 @@ def _values(raw: Any) -> Floats:
     return array
 
 
-def _aggregates(
-    numeric: Sequence[TabColumn],
-    textual: Sequence[TabColumn],
-    edges: Mapping[str, Floats] | None,
-    params: dict[str, Any],
-    moments: bool = True,
-) -> list[str]:
-    """Aggregates over `_projection`: NaN/inf nulled once per value, not per aggregate.
-    Without `moments` (a current side: only the reference's std is used) mean and std are
-    left out, which saves a third of the scan's work."""
-    parts = ["count(*)"]
-    for column in numeric:
-        a = column.alias
-        parts += [f"count(raw_{a})", f"count({a})"]
-        parts += [f"avg({a})", f"stddev_pop({a})"] if moments else ["NULL", "NULL"]
-        if edges is not None and column.name in edges:
-            params[f"e_{a}"] = [float(e) for e in edges[column.name]]
-            parts.append(f"histogram({a}, $e_{a})")
-        else:
-            parts.append("NULL")
-    for column in textual:
-        parts += [f"count({column.alias})", f"histogram({column.alias})"]
-    return parts
-
-
-def _projection(
-    numeric: Sequence[TabColumn], textual: Sequence[TabColumn], source: str, extra: str = "1"
-) -> str:
-    picks = [f"{extra} AS bucket"]
-    for column in numeric:
-        a = column.alias
-        picks += [f"{a} AS raw_{a}", f"{_finite(a)} AS {a}"]
-    picks += [f"{_text(c)} AS {c.alias}" for c in textual]
-    return f"(SELECT {', '.join(picks)} FROM ({source}))"
-
-
-def _split(
-    row: Sequence[Any],
-    numeric: Sequence[TabColumn],
-    textual: Sequence[TabColumn],
-    values: Mapping[str, Floats],
-    exact: bool,
-    edges: Mapping[str, Floats],
-) -> dict[str, Side]:
-    """Sides from one aggregate row (after its leading count(*)) and the values."""
-    columns: dict[str, Side] = {}
-    i = 1
-    for column in numeric:
-        present, finite, mean, std, histogram = row[i : i + 5]
-        i += 5
-        column_values = values.get(column.name, np.empty(0))
-        column_edges = edges.get(column.name)
-        bins = None
-        if column_edges is not None and histogram is not None:
-            known = {float(e) for e in column_edges}
-            overflow = sum(n for k, n in histogram.items() if float(k) not in known)
-            bins = np.array([histogram.get(float(e), 0) for e in column_edges] + [overflow], float)
-        elif column_edges is not None:
-            bins = bin_counts(column_values, column_edges).astype(np.float64)
-        columns[column.name] = NumericSide(
-            int(present),
-            int(finite),
-            _float(mean),
-            _float(std),
-            column_values,
-            exact,
-            bins,
-        )
-    for column in textual:
-        present, counts = row[i], row[i + 1]
-        i += 2
-        found = {str(k): int(v) for k, v in (counts or {}).items()}
-        columns[column.name] = CategoricalSide(int(present), found)
-    return columns
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _split_kinds(
-    columns: Sequence[TabColumn], kinds: Mapping[str, Kind]
-) -> tuple[list[TabColumn], list[TabColumn]]:
-    """Numeric features (read as numbers) and categorical/binary ones (counted as text).
-    A numeric feature whose column is not numeric on this side is left out: its status
-    is 'type changed'."""
-    numeric = [c for c in columns if kinds.get(c.name) == "numeric" and c.sql_type == "DOUBLE"]
-    textual = [c for c in columns if kinds.get(c.name) != "numeric"]
-    return numeric, textual
-
-
-def _scan(
-    runner: Runner,
-    relation: Relation,
-    kinds: Mapping[str, Kind],
-    edges: Mapping[str, Floats],
-    *,
-    rows: int | None = None,
-    values: Mapping[str, Floats] | None = None,
-    moments: bool = True,
-) -> Profile:
-    numeric, textual = _split_kinds(relation.features, kinds)
-    total = _count(runner, relation) if rows is None else rows
-    exact = total <= EXACT_LIMIT
-    if values is None:
-        values = {}
-        if numeric and total:
-            raw = runner.fetch_arrays(_sample_sql(relation, numeric, exact, ""), relation.params)
-            values = {c.name: _values(raw.get(c.alias)) for c in numeric}
-    params = dict(relation.params)
-    parts = _aggregates(numeric, textual, None if exact else edges, params, moments)
-    source = _projection(numeric, textual, relation.sql)
-    row = runner.execute("SELECT " + ", ".join(parts) + " FROM " + source, params)[0]
-    columns = _split(row, numeric, textual, values, exact, edges)
-    return Profile(total, columns, {c.name: c.sql_type for c in relation.features})
-
-
-def profile_reference(runner: Runner, relation: Relation) -> ReferenceProfile:
-    """Profile a reference: kinds detected (0/1 numbers from its values or sample), decile
-    edges from its values or sample, then one aggregate scan. Cached per relation."""
-    key = (relation.cache_key, relation.sql, tuple(sorted(relation.kinds.items())))
-    with _CACHE_LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None:
-            _CACHE.move_to_end(key)
-            return cached
-    rows = _count(runner, relation)
-    exact = rows <= EXACT_LIMIT
-    doubles = [c for c in relation.features if c.sql_type == "DOUBLE"]
-    values: dict[str, Floats] = {}
-    if doubles and rows:
-        raw = runner.fetch_arrays(_sample_sql(relation, doubles, exact, ""), relation.params)
-        values = {c.name: _values(raw.get(c.alias)) for c in doubles}
+def reference_kinds(
+    types: Mapping[str, str], values: Mapping[str, Floats], overrides: Mapping[str, str]
+) -> dict[str, Kind]:
+    """Each reference feature's kind (`types`: name -> SQL type), a number column being
+    binary when its values (or sample) are all 0/1."""
     kinds: dict[str, Kind] = {}
-    for column in relation.features:
-        seen = values.get(column.name, np.empty(0))
+    for name, sql_type in types.items():
+        seen = values.get(name, np.empty(0))
         zero_one = bool(seen.size) and bool(np.all((seen == 0) | (seen == 1)))
-        kinds[column.name] = detect_kind(column, zero_one, relation.kinds.get(column.name))
-    edges = {
+        kinds[name] = detect_kind(sql_type, zero_one, overrides.get(name))
+    return kinds
+
+
+def reference_edges(kinds: Mapping[str, Kind], values: Mapping[str, Floats]) -> dict[str, Floats]:
+    """Decile edges of every numeric feature that has values."""
+    return {
         name: decile_edges(found)
         for name, found in values.items()
         if kinds[name] == "numeric" and found.size
     }
-    profile = _scan(runner, relation, kinds, edges, rows=rows, values=values)
+
+
+def confirm_kinds(kinds: Mapping[str, Kind], profile: Profile) -> dict[str, Kind]:
+    """A 0/1 guess from a sample that the full data contradicts (more than 2 values)
+    becomes categorical."""
+    confirmed = dict(kinds)
     for name, side in profile.columns.items():
-        # A 0/1 guess from a sample that the full data contradicts: more than 2 values.
         if kinds[name] == "binary" and isinstance(side, CategoricalSide) and len(side.counts) > 2:
-            kinds[name] = "categorical"
-    result = ReferenceProfile(profile, kinds, edges)
-    with _CACHE_LOCK:
-        _CACHE[key] = result
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return result
+            confirmed[name] = "categorical"
+    return confirmed
 
 
-def current_kinds(relation: Relation, reference: ReferenceProfile) -> dict[str, Kind]:
-    kinds: dict[str, Kind] = {}
-    for column in relation.features:
-        kind = reference.kinds.get(column.name)
-        kinds[column.name] = kind or detect_kind(column, False, relation.kinds.get(column.name))
-    return kinds
+def current_kinds(
+    types: Mapping[str, str], reference: ReferenceProfile, overrides: Mapping[str, str]
+) -> dict[str, Kind]:
+    """A current side's kinds: the reference's, else detected from the type."""
+    return {
+        name: reference.kinds.get(name) or detect_kind(sql_type, False, overrides.get(name))
+        for name, sql_type in types.items()
+    }
 
 
-def profile_current(runner: Runner, relation: Relation, reference: ReferenceProfile) -> Profile:
-    """Profile the current side against a reference (its kinds and decile edges)."""
-    kinds = current_kinds(relation, reference)
-    return _scan(runner, relation, kinds, reference.edges, moments=False)
-
-
-def profiles(
-    runner: Runner, reference: Relation, current: Relation
-) -> tuple[ReferenceProfile, Profile]:
-    """Both sides' profiles (the reference's cached)."""
-    ref_profile = profile_reference(runner, reference)
-    return ref_profile, profile_current(runner, current, ref_profile)
-
-
-def profile_buckets(
-    runner: Runner,
-    relation: Relation,
-    reference: ReferenceProfile,
-    *,
-    width_us: int,
-    offset_us: int = 0,
-) -> list[tuple[Any, Profile]]:
-    """The current side per time bucket (fixed widths in UTC, as the traffic chart): one
-    grouped scan for counts and bins, one sample of the whole window for the values."""
-    if relation.time_alias is None:
-        raise ValueError("the relation has no time column")
-    numeric, textual = _split_kinds(relation.features, current_kinds(relation, reference))
-    bucket = (
-        f"make_timestamptz((epoch_us({relation.time_alias}) - $b_offset::BIGINT) "
-        "// $b_width::BIGINT * $b_width::BIGINT + $b_offset::BIGINT)"
-    )
-    params = dict(relation.params) | {"b_width": width_us, "b_offset": offset_us}
-    total = _count(runner, relation)
-    exact = total <= EXACT_LIMIT
-    edges = dict(reference.edges)
-    agg_params = dict(params)
-    parts = _aggregates(numeric, textual, edges, agg_params, moments=False)
-    source = _projection(numeric, textual, relation.sql, bucket)
-    grouped = runner.execute(
-        f"SELECT bucket, epoch_us(bucket), {', '.join(parts)} FROM {source} "
-        "GROUP BY bucket ORDER BY bucket",
-        agg_params,
-    )
-    raw: dict[str, Any] = {}
-    if numeric and total:
-        extra = f"epoch_us({bucket}) AS bucket, "
-        raw = runner.fetch_arrays(_sample_sql(relation, numeric, exact, extra), params)
-    keys = np.ma.filled(np.ma.asarray(raw.get("bucket", np.empty(0)), dtype=np.int64), -1)
-    types = {c.name: c.sql_type for c in relation.features}
-    result: list[tuple[Any, Profile]] = []
-    for start, start_us, *row in grouped:
-        mask = keys == start_us
-        values = {c.name: _values(np.ma.asarray(raw[c.alias])[mask]) for c in numeric if raw}
-        columns = _split(row, numeric, textual, values, exact, edges)
-        result.append((start, Profile(int(row[0]), columns, types)))
-    return result
-
-
-_CACHE: OrderedDict[tuple[Any, ...], ReferenceProfile] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-_CACHE_SIZE: Final = 16
-
-
-def clear_cache() -> None:
-    with _CACHE_LOCK:
-        _CACHE.clear()
+def binned(
+    histogram: Mapping[Any, int] | None, edges: Floats | None, values: Floats
+) -> Floats | None:
+    """Counts over the decile bins (-inf, e1], ..., (ek, inf): from DuckDB's
+    `histogram(x, edges)` (keyed by upper edge; the rest is the open last bin) when the
+    side was binned in SQL, else from its values (every value of a small side)."""
+    if edges is None:
+        return None
+    if histogram is None:
+        return bin_counts(values, edges).astype(np.float64)
+    known = {float(e) for e in edges}
+    overflow = sum(n for k, n in histogram.items() if float(k) not in known)
+    return np.array([histogram.get(float(e), 0) for e in edges] + [overflow], float)

@@ -5,7 +5,8 @@ the kind's test, corrected across features: Benjamini-Hochberg by default) AND a
 a minimum effect size (the chosen distance and its threshold, or the kind's default
 effect size when the chosen method is itself a test). The dataset drifts when the share
 of drifted features reaches `drift_share`. Degenerate features get a status instead of a
-number. `compare` is pure (profiles in, report out); `drift_between` adds the SQL.
+number. `compare` is pure (profiles in, report out); `monitor.queries.drift` adds the
+SQL.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Final
 
-from monitor.core.tabular import Relation, Runner
 from monitor.metrics.drift import methods as dm
 from monitor.metrics.drift.methods import KIND_EFFECT, KIND_TEST, METHODS, Correction, Kind
 from monitor.metrics.drift.profile import (
@@ -24,7 +24,6 @@ from monitor.metrics.drift.profile import (
     NumericSide,
     Profile,
     ReferenceProfile,
-    profiles,
 )
 
 MIN_VALUES: Final = 5
@@ -303,29 +302,3 @@ def positive_category(*counts: Mapping[str, int]) -> str:
     ('true' over 'false', '1' over '0')."""
     labels = sorted({k for c in counts for k in c})
     return labels[-1] if labels else ""
-
-
-def drift_between(
-    runner: Runner,
-    reference: Relation,
-    current: Relation,
-    *,
-    method: str = "auto",
-    correction: Correction = "bh",
-    alpha: float = 0.05,
-    drift_share: float = 0.5,
-    thresholds: Mapping[str, float] | None = None,
-    min_effect: float | None = None,
-) -> DriftReport:
-    """Profile both sides in DuckDB (the reference cached) and compare them."""
-    ref_profile, cur_profile = profiles(runner, reference, current)
-    return compare(
-        ref_profile,
-        cur_profile,
-        method=method,
-        correction=correction,
-        alpha=alpha,
-        drift_share=drift_share,
-        thresholds=thresholds,
-        min_effect=min_effect,
-    )

@@ -1,16 +1,15 @@
-"""Drift per time bucket (feature x time heatmap) and drift of the model's outputs/labels."""
+"""Drift per time bucket (feature x time heatmap): one report per bucket against the same
+reference (the profiles per bucket: `monitor.queries.drift_profile.profile_buckets`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from monitor.core import buckets as time_buckets
-from monitor.core.tabular import Relation, Runner, targets_relation
 from monitor.metrics.drift.methods import Correction
-from monitor.metrics.drift.profile import profile_buckets, profile_current, profile_reference
+from monitor.metrics.drift.profile import Profile, ReferenceProfile
 from monitor.metrics.drift.report import DriftReport, FeatureDrift, compare
 
 TimeBucket = Literal["hour", "day", "week"]
@@ -38,66 +37,30 @@ class DriftTimeline:
         return None
 
 
-def drift_over_time(
-    runner: Runner,
-    reference: Relation,
-    current: Relation,
+def timeline(
+    reference: ReferenceProfile,
+    buckets: Sequence[tuple[dt.datetime, Profile]],
     *,
-    bucket: TimeBucket = "day",
+    bucket: TimeBucket,
     method: str = "auto",
     correction: Correction = "bh",
     alpha: float = 0.05,
     drift_share: float = 0.5,
     thresholds: Mapping[str, float] | None = None,
 ) -> DriftTimeline:
-    """The same comparison for every time bucket of `current` (a log relation).
-
-    One grouped scan gives every bucket's counts and bins; KS/Wasserstein use each
-    bucket's share of one seeded sample of the window when it is larger than the exact
-    limit. Corrections apply across the features of each bucket."""
-    ref_profile = profile_reference(runner, reference)
-    buckets = profile_buckets(
-        runner,
-        current,
-        ref_profile,
-        width_us=time_buckets.WIDTH_US[bucket],
-        offset_us=time_buckets.offset_us(bucket),
-    )
+    """Compare each bucket's profile with the reference (the reference's features only);
+    corrections apply across the features of each bucket."""
     reports = tuple(
         compare(
-            ref_profile,
-            cur,
+            reference,
+            current,
             method=method,
             correction=correction,
             alpha=alpha,
             drift_share=drift_share,
             thresholds=thresholds,
-            features=list(ref_profile.profile.types),
+            features=list(reference.profile.types),
         )
-        for _, cur in buckets
+        for _, current in buckets
     )
     return DriftTimeline(bucket, tuple(start for start, _ in buckets), reports)
-
-
-def target_drift(
-    runner: Runner,
-    reference: Relation,
-    current: Relation,
-    *,
-    task: str,
-    method: str = "auto",
-    alpha: float = 0.05,
-) -> DriftReport:
-    """Drift of the model's predictions, scores and (where logged) labels against the
-    reference's: the reference's target columns only, BH-corrected among themselves."""
-    ref_targets = targets_relation(reference, task)
-    cur_targets = targets_relation(current, task)
-    ref_profile = profile_reference(runner, ref_targets)
-    cur_profile = profile_current(runner, cur_targets, ref_profile)
-    return compare(
-        ref_profile,
-        cur_profile,
-        method=method,
-        alpha=alpha,
-        features=[c.name for c in ref_targets.features],
-    )

@@ -5,7 +5,8 @@ day, at least `min_expected` predictions should have arrived: under a Poisson mo
 chance of seeing none by luck is then below e**-min_expected (0.09% for the default 7).
 Quiet nights with a prediction every half hour are not gaps; an outage at noon is. The
 usual rate per hour of day comes from a baseline of up to `baseline` before the window's
-end, so an outage inside the window barely lowers it.
+end, so an outage inside the window barely lowers it. Pure: the arrivals per minute come
+from `monitor.queries.health.traffic_gaps`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from monitor.core.catalog import Window
-from monitor.core.store import LogStore
 
-_MINUTE_US = 60_000_000
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -37,29 +36,28 @@ class TrafficGap:
         return self.end - self.start
 
 
+def baseline_start(window: Window, baseline: dt.timedelta) -> dt.datetime:
+    """Where the arrivals `traffic_gaps` needs begin: `baseline` before the window's end,
+    or the window's start when that is earlier (whole minutes)."""
+    return _at(min(_minute(window.start), _minute(window.end - baseline)))
+
+
 def traffic_gaps(
-    store: LogStore,
-    model_id: str,
+    arrivals: Sequence[tuple[int, int]],
     window: Window,
-    versions: Sequence[str] | None = None,
     *,
     min_expected: float = 7.0,
     baseline: dt.timedelta = dt.timedelta(days=7),
 ) -> tuple[TrafficGap, ...]:
+    """The gaps in `window` from (minute since the epoch, predictions) of the minutes with
+    any, oldest first, from `baseline_start(window, baseline)` to the window's end."""
     first = _minute(window.start)
     last = _minute(window.end)
-    base_first = min(first, _minute(window.end - baseline))
-    params = {
-        "start": _at(base_first),
-        "end": window.end,
-        "model": model_id,
-        "versions": list(versions) if versions else None,
-    }
-    rows = store.fetch("arrivals", params)
-    if rows:  # the baseline starts no earlier than the traffic itself
-        base_first = min(first, max(base_first, int(rows[0][0])))
+    base_first = _minute(baseline_start(window, baseline))
+    if arrivals:  # the baseline starts no earlier than the traffic itself
+        base_first = min(first, max(base_first, int(arrivals[0][0])))
     counts = np.zeros(last - base_first + 1)
-    for minute, n in rows:
+    for minute, n in arrivals:
         if int(minute) >= base_first:
             counts[int(minute) - base_first] = n
     minutes = np.arange(base_first, last + 1)

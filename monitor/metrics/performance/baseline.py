@@ -9,16 +9,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from monitor.core.config import ModelConfig
-from monitor.core.store import LogStore
-from monitor.metrics.intervals import CONFIDENCE, Metric
-from monitor.metrics.performance.groups import (
-    ClassifierSettings,
-    classifier_group,
-    pool_cells,
-    regression_group,
-)
-from monitor.metrics.performance.reference import inspect_reference
-from monitor.queries import performance as sql
+from monitor.metrics.intervals import Metric
 
 Source = Literal["reference", "config", "reference and config"]
 HIGHER_IS_BETTER: Final = {
@@ -48,55 +39,23 @@ class Baseline:
     """Why the reference could not be used, when it could not."""
 
 
-def reference_metrics(
-    store: LogStore,
+def baseline_of(
     model: ModelConfig,
-    *,
-    binning: sql.Binning,
-    confidence: float = CONFIDENCE,
-) -> tuple[dict[str, Metric], int, str | None]:
-    """The model's metrics on its reference dataset, the labeled rows behind them, and why
-    there are none when there are none."""
-    layout, problem = inspect_reference(model)
-    if layout is None:
-        return {}, 0, problem
-    if layout.columns.prediction is None:
-        return {}, 0, f"reference file {layout.path.name} has no column {model.prediction_column!r}"
-    params: dict[str, object] = {"reference": str(layout.path)}
-    if model.task == "regression":
-        rows = store.execute(sql.regression_moments(None, reference=layout.columns), params)
-        overall = [r for r in rows if r[2] == 3]
-        group = regression_group(overall[0], confidence=confidence) if overall else None
-    else:
-        params |= binning.params(model.task, model.positive_label)
-        rows = store.execute(
-            sql.classification_cells(model.task, None, reference=layout.columns), params
-        )
-        cells = pool_cells(rows, binning, bucketed=False).get((None, None))
-        settings = ClassifierSettings(model.task, model.positive_label, binning, confidence)
-        group = classifier_group((None, None), cells, settings) if cells is not None else None
-    if group is None or not group.labeled:
-        return {}, 0, f"reference file {layout.path.name} has no labeled predictions"
-    return dict(group.metrics), group.labeled, None
-
-
-def model_baseline(
-    store: LogStore,
-    model: ModelConfig,
-    *,
-    binning: sql.Binning,
-    confidence: float = CONFIDENCE,
+    reference: Mapping[str, Metric],
+    reference_rows: int,
+    note: str | None = None,
 ) -> Baseline:
-    metrics, rows, note = reference_metrics(store, model, binning=binning, confidence=confidence)
+    """The model's baseline: its reference metrics (from `reference_rows` labeled rows;
+    `note` says why there are none), overridden per metric by its configured values."""
     configured = {name: Metric(value) for name, value in model.baseline.items()}
     source: Source | None
-    if configured and metrics:
+    if configured and reference:
         source = "reference and config"
     elif configured:
         source = "config"
     else:
-        source = "reference" if metrics else None
-    return Baseline(source, metrics | configured, rows, note)
+        source = "reference" if reference else None
+    return Baseline(source, dict(reference) | configured, reference_rows, note)
 
 
 def deviation(name: str, value: float | None, baseline: Baseline | None) -> float | None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -37,17 +37,12 @@ import numpy.typing as npt
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-from monitor.core.config import ModelConfig
-from monitor.core.store import LogStore
 from monitor.metrics.intervals import CONFIDENCE, Metric, z_value
-from monitor.metrics.performance.reference import reference_layout
-from monitor.queries import performance as sql
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 Method = Literal["isotonic", "platt"]
 
-REFERENCE_SAMPLE_ROWS: Final = 200_000
 REPLICATES: Final = 30
 ESTIMATED_METRICS: Final = ("accuracy", "precision", "recall", "f1")
 _PLATT_GRID: Final = np.linspace(0.0, 1.0, 2001)
@@ -137,27 +132,18 @@ def fit_calibrator(
     return Calibrator(method, tuple(x.tolist()), tuple(y.tolist()), tuple(refits), len(scores))
 
 
-def reference_calibrator(
-    store: LogStore,
-    model: ModelConfig,
+def sample_calibrator(
+    sample: Iterable[tuple[float | None, str | None]],
+    positive: str,
     *,
     method: Method = "isotonic",
-    rows: int = REFERENCE_SAMPLE_ROWS,
     replicates: int = REPLICATES,
 ) -> Calibrator | None:
-    """A calibrator fitted on (a deterministic sample of) the model's reference data, or
-    None when there is none: not a binary model, no reference file, or no scores or
-    labels in it."""
-    if model.task != "binary" or model.positive_label is None:
-        return None
-    layout = reference_layout(model)
-    if layout is None or layout.columns.score is None:
-        return None
-    found = store.execute(
-        sql.reference_sample(layout.columns), {"reference": str(layout.path), "rows": int(rows)}
-    )
-    scores = np.array([s for s, _ in found], dtype=np.float64)
-    outcomes = np.array([label == model.positive_label for _, label in found], dtype=np.float64)
+    """A calibrator fitted on (score, label) pairs (the reference's sample), or None when
+    fewer than two have a score in [0, 1] or their labels are all one outcome."""
+    pairs = list(sample)
+    scores = np.array([s for s, _ in pairs], dtype=np.float64)
+    outcomes = np.array([label == positive for _, label in pairs], dtype=np.float64)
     valid = np.isfinite(scores) & (scores >= 0) & (scores <= 1)
     if valid.sum() < 2 or len(np.unique(outcomes[valid])) < 2:
         return None

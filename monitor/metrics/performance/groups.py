@@ -9,6 +9,7 @@ that simply; their SQL returns every grouping level itself.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,9 @@ from typing import Any, Final, Literal
 import numpy as np
 import numpy.typing as npt
 
+from monitor.core.config import ModelConfig
 from monitor.metrics.intervals import CONFIDENCE, Metric, mean_interval
+from monitor.metrics.performance.binning import Binning
 from monitor.metrics.performance.classification import (
     ClassScores,
     Confusion,
@@ -33,7 +36,6 @@ from monitor.metrics.performance.scores import (
     histogram_quantiles,
     mirror,
 )
-from monitor.queries.performance import Binning, bucket_start
 
 FloatArray = npt.NDArray[np.float64]
 GroupKey = tuple[dt.datetime | None, str | None]
@@ -43,6 +45,15 @@ CellKey = tuple[str, str | None]
 QUANTILES: Final = (0.1, 0.25, 0.5, 0.75, 0.9)
 MIN_CHECK_LABELS: Final = 100
 """Labeled rows needed before an estimate is checked against the realized accuracy."""
+
+_EPOCH: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def bucket_start(epoch_us: int | None) -> dt.datetime | None:
+    """The datetime (UTC) of a bucket start in epoch microseconds, as the SQL hands it
+    over (monitor.queries.performance.bucket_expression)."""
+    return None if epoch_us is None else _EPOCH + dt.timedelta(microseconds=epoch_us)
 
 
 @dataclass(frozen=True)
@@ -73,7 +84,7 @@ class GroupPerformance:
     calibration: tuple[CalibrationBin, ...] = ()
     """Reliability curve; whole-window groups only (start None)."""
     auc_bound: float | None = None
-    """Largest possible error of the binned ROC AUC (see monitor.metrics.scores)."""
+    """Largest possible error of the binned ROC AUC (see monitor.metrics.performance.scores)."""
     confidence: tuple[float, ...] | None = None
     """Quantiles QUANTILES of the predicted class's probability (all predictions)."""
     entropy_mean: float | None = None
@@ -333,3 +344,41 @@ def regression_group(row: Sequence[Any], *, confidence: float = CONFIDENCE) -> G
         metrics["residual_mean"] = mean_interval(residual_mean, mse, n, confidence=confidence)
         metrics["residual_std"] = Metric(std, None, None, n)
     return GroupPerformance(start, version, int(predictions), n, metrics)
+
+
+def task_groups(
+    model: ModelConfig,
+    rows: Sequence[Sequence[Any]],
+    *,
+    bucketed: bool,
+    binning: Binning,
+    confidence: float = CONFIDENCE,
+    calibrator: Calibrator | None = None,
+) -> tuple[GroupPerformance, ...]:
+    """Every group of a model's `classification_cells` or `regression_moments` rows:
+    per (bucket, version) and pooled when `bucketed`, else per version and overall."""
+    if model.task == "regression":
+        if not bucketed:
+            rows = [r for r in rows if r[2] in (2, 3)]
+        return tuple(regression_group(r, confidence=confidence) for r in rows)
+    settings = ClassifierSettings(model.task, model.positive_label, binning, confidence, calibrator)
+    pooled = pool_cells(rows, binning, bucketed=bucketed)
+    return tuple(classifier_group(key, cells, settings) for key, cells in pooled.items())
+
+
+def overall_group(
+    model: ModelConfig,
+    rows: Sequence[Sequence[Any]],
+    *,
+    binning: Binning,
+    confidence: float = CONFIDENCE,
+) -> GroupPerformance | None:
+    """Only the overall group (all rows together) of unbucketed rows; None without rows."""
+    if model.task == "regression":
+        overall = [r for r in rows if r[2] == 3]
+        return regression_group(overall[0], confidence=confidence) if overall else None
+    cells = pool_cells(rows, binning, bucketed=False).get((None, None))
+    if cells is None:
+        return None
+    settings = ClassifierSettings(model.task, model.positive_label, binning, confidence)
+    return classifier_group((None, None), cells, settings)

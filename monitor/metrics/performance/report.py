@@ -1,42 +1,36 @@
 """Model performance per time bucket and per version, from the logged labels.
 
-One aggregate query per call: for classifiers, counts and score sums per (bucket,
-version, prediction, label, score bin); for regression, residual moments. Labels follow
-the `labeled` view: the latest feedback record by its timestamp wins, whether it came
-after the prediction, before it (clock skew) or as a correction; an inline label counts
-only when no feedback names the prediction. Labels count for the bucket of their
-prediction, whenever they arrived, so old buckets fill in as labels come. A prediction
-counts when its status is `ok` and it has a prediction value; coverage is the share of
-those with a label.
+Built from one aggregate query (monitor.queries.performance_report): for classifiers,
+counts and score sums per (bucket, version, prediction, label, score bin); for
+regression, residual moments. Labels follow the `labeled` view: the latest feedback
+record by its timestamp wins, whether it came after the prediction, before it (clock
+skew) or as a correction; an inline label counts only when no feedback names the
+prediction. Labels count for the bucket of their prediction, whenever they arrived, so
+old buckets fill in as labels come. A prediction counts when its status is `ok` and it
+has a prediction value; coverage is the share of those with a label.
 
-See monitor.metrics.intervals for the bands, monitor.metrics.scores for the binned ROC
-AUC and reliability curve, monitor.metrics.estimation for estimated (label-free) metrics
-and monitor.metrics.baseline for the baseline.
+See monitor.metrics.intervals for the bands, and in this package scores for the binned
+ROC AUC and reliability curve, estimation for estimated (label-free) metrics and
+baseline for the baseline.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from monitor.core.buckets import Bucket
 from monitor.core.catalog import Window
-from monitor.core.config import ModelConfig, Settings, Task
-from monitor.core.store import LogStore
+from monitor.core.config import ModelConfig, Task
+from monitor.core.scope import Scope
 from monitor.metrics.intervals import CONFIDENCE
-from monitor.metrics.performance.baseline import HIGHER_IS_BETTER, Baseline, model_baseline
-from monitor.metrics.performance.estimation import Calibrator, reference_calibrator
-from monitor.metrics.performance.groups import (
-    ClassifierSettings,
-    GroupPerformance,
-    classifier_group,
-    pool_cells,
-    regression_group,
-)
-from monitor.queries import performance as sql
+from monitor.metrics.performance.baseline import HIGHER_IS_BETTER, Baseline
+from monitor.metrics.performance.binning import Binning
+from monitor.metrics.performance.estimation import Calibrator
+from monitor.metrics.performance.groups import GroupPerformance, task_groups
 
-BINNING: Final = sql.Binning()
+BINNING: Final = Binning()
 MIN_LABELS: Final = 100
 """Below this many labels the headline shows the estimate, where there is one."""
 METRICS: Final[dict[Task, tuple[str, ...]]] = {
@@ -60,6 +54,21 @@ class ReferenceFit:
     estimation_note: str | None
     """Why there are no estimated metrics, when there are none."""
 
+    @classmethod
+    def of(
+        cls, model: ModelConfig, baseline: Baseline, calibrator: Calibrator | None
+    ) -> ReferenceFit:
+        note = None
+        if model.task != "binary":
+            note = "estimated metrics exist for binary classifiers only"
+        elif calibrator is None:
+            note = (
+                "no estimated metrics: they need a reference dataset with scores "
+                f"({model.score_column!r}) and both labels"
+                + (f" ({baseline.note})" if baseline.note else "")
+            )
+        return cls(baseline, calibrator, note)
+
 
 @dataclass(frozen=True)
 class PerformanceReport:
@@ -73,7 +82,7 @@ class PerformanceReport:
     groups: tuple[GroupPerformance, ...]
     baseline: Baseline
     estimation_note: str | None
-    binning: sql.Binning
+    binning: Binning
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -96,69 +105,34 @@ class PerformanceReport:
         return None
 
 
-def fit_reference(
-    store: LogStore,
+def performance_report(
     model: ModelConfig,
+    scope: Scope,
+    rows: Sequence[Sequence[Any]],
     *,
-    binning: sql.Binning = BINNING,
+    bucket: Bucket | None,
+    reference: ReferenceFit,
+    binning: Binning = BINNING,
     confidence: float = CONFIDENCE,
-) -> ReferenceFit:
-    """The baseline and, for binary models, the score calibrator, from the reference."""
-    baseline = model_baseline(store, model, binning=binning, confidence=confidence)
-    calibrator = reference_calibrator(store, model)
-    note = None
-    if model.task != "binary":
-        note = "estimated metrics exist for binary classifiers only"
-    elif calibrator is None:
-        note = (
-            "no estimated metrics: they need a reference dataset with scores "
-            f"({model.score_column!r}) and both labels"
-            + (f" ({baseline.note})" if baseline.note else "")
-        )
-    return ReferenceFit(baseline, calibrator, note)
-
-
-def performance(
-    store: LogStore,
-    model: ModelConfig,
-    window: Window,
-    *,
-    bucket: Bucket | None = "day",
-    versions: Sequence[str] | None = None,
-    binning: sql.Binning = BINNING,
-    confidence: float = CONFIDENCE,
-    reference: ReferenceFit | None = None,
 ) -> PerformanceReport:
-    """Realized (and, for binary models, estimated) performance of a model in a window,
-    per `bucket` (None: the whole window only) and version. Pass `reference` to reuse a
-    `fit_reference` result (the UI caches it)."""
-    if reference is None:
-        reference = fit_reference(store, model, binning=binning, confidence=confidence)
-    params = sql.window_params(window, model.id, versions, bucket)
-    restrict = sql.restrict_feedback(store.version_slices(), model.id, window)
-    groups: list[GroupPerformance]
-    if model.task == "regression":
-        rows = store.execute(sql.regression_moments(bucket, restrict=restrict), params)
-        if bucket is None:
-            rows = [r for r in rows if r[2] in (2, 3)]
-        groups = [regression_group(r, confidence=confidence) for r in rows]
-    else:
-        task = model.task
-        params |= binning.params(task, model.positive_label)
-        rows = store.execute(sql.classification_cells(task, bucket, restrict=restrict), params)
-        settings = ClassifierSettings(
-            task, model.positive_label, binning, confidence, reference.calibrator
-        )
-        pooled = pool_cells(rows, binning, bucketed=bucket is not None)
-        groups = [classifier_group(key, cells, settings) for key, cells in pooled.items()]
+    """The report from a scope's `classification_cells` or `regression_moments` rows
+    (bucketed by `bucket`; None: the whole window only)."""
+    groups = task_groups(
+        model,
+        rows,
+        bucketed=bucket is not None,
+        binning=binning,
+        confidence=confidence,
+        calibrator=reference.calibrator,
+    )
     return PerformanceReport(
         model_id=model.id,
         task=model.task,
-        window=window,
+        window=scope.window,
         bucket=bucket,
-        versions=tuple(versions or ()),
+        versions=scope.versions,
         positive_label=model.positive_label if model.task == "binary" else None,
-        groups=tuple(groups),
+        groups=groups,
         baseline=reference.baseline,
         estimation_note=reference.estimation_note,
         binning=binning,
@@ -195,20 +169,9 @@ class Headline:
         return {"accuracy": "Accuracy", "mae": "MAE"}.get(self.metric, self.metric)
 
 
-def headline(
-    store: LogStore,
-    settings: Settings,
-    model_id: str,
-    window: Window,
-    versions: Sequence[str] | None = None,
-    *,
-    min_labels: int = MIN_LABELS,
-    reference: ReferenceFit | None = None,
-) -> Headline:
-    """The headline metric of a model in a window (see Headline)."""
-    model = settings.model(model_id)
-    report = performance(store, model, window, bucket=None, versions=versions, reference=reference)
-    name = HEADLINE_METRIC[model.task]
+def headline_of(report: PerformanceReport, *, min_labels: int = MIN_LABELS) -> Headline:
+    """The headline metric of an unbucketed report (see Headline)."""
+    name = HEADLINE_METRIC[report.task]
     overall = report.overall()
     predictions = overall.predictions if overall else 0
     labeled = overall.labeled if overall else 0
@@ -218,7 +181,7 @@ def headline(
     chosen = estimate if use_estimate else realized
     base = report.baseline.metrics.get(name)
     return Headline(
-        model_id=model_id,
+        model_id=report.model_id,
         metric=name,
         value=chosen.value if chosen else None,
         low=chosen.low if chosen else None,

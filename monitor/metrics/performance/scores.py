@@ -1,7 +1,7 @@
 """Score-based metrics from score histograms (never from raw rows).
 
 The SQL counts labeled predictions per fine score bin (default 1000 bins of width about
-0.001, see performance_sql). From those counts:
+0.001, see monitor.queries.performance). From those counts:
 
 - ROC AUC: P(score of a positive > score of a negative) + 1/2 P(tie), treating scores in
   the same bin as ties. Scores in different bins are ordered exactly, so the error is at

@@ -5,21 +5,18 @@ rest folded into one row); numeric features by quintile of the window's values."
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-from monitor.core.catalog import Window
 from monitor.core.config import ModelConfig
-from monitor.core.errors import InputError
-from monitor.core.sqlutil import quote_identifier
-from monitor.core.store import LogStore
 from monitor.metrics.intervals import CONFIDENCE, Metric, mean_interval, wilson
-from monitor.queries import performance as sql
 
 TOP: Final = 20
 MISSING: Final = "(missing)"
 OTHER: Final = "(other values)"
+Kind = Literal["text", "numeric"]
+"""Text and boolean features group by value, numeric ones by range."""
 
 
 @dataclass(frozen=True)
@@ -46,23 +43,18 @@ class SegmentReport:
     overall: Metric
 
 
-def segment_features(
-    store: LogStore, model: ModelConfig, window: Window, versions: Sequence[str] | None = None
-) -> tuple[str, ...]:
-    """Features the model logged in the window, in the order to offer them: sensitive
-    features first, then text and boolean ones, then numeric ones."""
-    columns = store.features
-    if not columns:
-        return ()
-    found = store.execute(
-        sql.feature_presence([quote_identifier(f.column) for f in columns]),
-        sql.window_params(window, model.id, versions, None),
-    )
-    present = {f.key: f.sql_type for f, n in zip(columns, found[0], strict=True) if n}
+def feature_order(model: ModelConfig, present: Mapping[str, str]) -> tuple[str, ...]:
+    """Features to offer, from the logged ones (key -> SQL type): sensitive features
+    first, then text and boolean ones, then numeric ones."""
     first = [k for k in model.sensitive_features if k in present]
     text = sorted(k for k, t in present.items() if t != "DOUBLE" and k not in first)
     numeric = sorted(k for k, t in present.items() if t == "DOUBLE" and k not in first)
     return (*first, *text, *numeric)
+
+
+def cut_edges(raw: Iterable[float | None] | None) -> tuple[float, ...]:
+    """The distinct finite quintile edges, ascending (from `numeric_edges`)."""
+    return tuple(sorted({float(e) for e in raw or () if e is not None and math.isfinite(e)}))
 
 
 def _number(value: float) -> str:
@@ -79,35 +71,18 @@ def _range_label(index: int, edges: Sequence[float]) -> str:
     return f"[{_number(edges[index - 1])}, {_number(edges[index])})"
 
 
-def segments(
-    store: LogStore,
-    model: ModelConfig,
-    window: Window,
-    *,
+def segment_report(
+    model_id: str,
     feature: str,
-    versions: Sequence[str] | None = None,
-    top: int = TOP,
+    rows: Iterable[Sequence[Any]],
+    *,
+    regression: bool,
+    kind: Kind,
+    edges: Sequence[float] = (),
     confidence: float = CONFIDENCE,
 ) -> SegmentReport:
-    """Error rate or MAE per category of the feature `feature` (its key, without the
-    `features.` prefix)."""
-    column = next((f for f in store.features if f.key == feature), None)
-    if column is None:
-        raise InputError(f"no feature {feature!r} in the logs")
-    quoted = quote_identifier(column.column)
-    params = sql.window_params(window, model.id, versions, None) | {"top": int(top)}
-    edges: list[float] = []
-    kind: Literal["text", "numeric"] = "numeric" if column.sql_type == "DOUBLE" else "text"
-    if kind == "numeric":
-        found = store.execute(
-            sql.numeric_edges(quoted), sql.window_params(window, model.id, versions, None)
-        )
-        raw = found[0][0] if found and found[0][0] is not None else []
-        edges = sorted({float(e) for e in raw if e is not None and math.isfinite(e)})
-        params["edges"] = edges
-    restrict = sql.restrict_feedback(store.version_slices(), model.id, window)
-    rows = store.execute(sql.segment_counts(quoted, kind, model.task, restrict=restrict), params)
-    regression = model.task == "regression"
+    """The report from `segment_counts` rows: (value, folded, predictions, labeled, error
+    sum, squared error sum); a numeric value is the index of its range between `edges`."""
     found_segments: list[Segment] = []
     totals = [0, 0, 0.0, 0.0]
     for value, folded, predictions, labeled, error_sum, error_sq_sum in rows:
@@ -127,7 +102,7 @@ def segments(
         order = {_range_label(i, edges): i for i in range(len(edges) + 1)}
         found_segments.sort(key=lambda s: order.get(s.label, len(order)))
     return SegmentReport(
-        model_id=model.id,
+        model_id=model_id,
         feature=feature,
         metric="mae" if regression else "error_rate",
         segments=tuple(found_segments),

@@ -1,10 +1,11 @@
 """Alerts: rules evaluated over the logs, an alert state machine in the state store, and
 the human actions on it (acknowledge, silence), each one audited.
 
-This module is the public facade: the types (`Alert`, `Silence`, ...) live in
-`monitor.alert_types` and the evaluation (`evaluate`, the states pending -> firing ->
-resolved and nodata, episodes of a fingerprint) in `monitor.alert_evaluation`; both are
-re-exported here. The reads and the human actions are here.
+This module is the public facade: the types (`Alert`, `Silence`, ...) live in `types`
+and the evaluation (`evaluate`, the states pending -> firing -> resolved and nodata,
+episodes of a fingerprint) in `evaluation`; both are re-exported here. The reads (their
+SQL in `rows`) and the human actions are here; webhook deliveries are read back with
+`monitor.ops.notify.deliveries`.
 
 Human axis, orthogonal to the state: an episode is *acknowledged* (who, when, note; a
 compare-and-set, so a second person gets AlreadyAcknowledged) and a fingerprint is
@@ -19,14 +20,20 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Iterable, Mapping
-from typing import Final
 
 from monitor.core.errors import InputError
 from monitor.core.state import Actor, AuditEntry, StateStore, record_audit, to_text, utc_now
 from monitor.ops.alerts.evaluation import EVALUATION_ENTITY, evaluate, last_evaluation
+from monitor.ops.alerts.rows import (
+    COUNT_SQL,
+    LIST_SQL,
+    NEEDING_SOMEONE_SQL,
+    alert_from_row,
+    alerts_by_ids,
+    silence_from_row,
+)
 from monitor.ops.alerts.rules import SEVERITIES, Severity
 from monitor.ops.alerts.types import (
-    SELECT_ALERTS,
     SEVERITY_RANK,
     STATE_FILTERS,
     Alert,
@@ -37,18 +44,14 @@ from monitor.ops.alerts.types import (
     StateFilter,
     Transition,
     alert_document,
-    alert_from_row,
     alert_line,
-    alerts_by_ids,
     as_utc,
     describe_labels,
     fingerprint,
     format_value,
     parse_time,
     shown,
-    silence_from_row,
 )
-from monitor.ops.notify import Delivery
 
 __all__ = [
     "EVALUATION_ENTITY",
@@ -57,7 +60,6 @@ __all__ = [
     "Alert",
     "AlertState",
     "AlreadyAcknowledged",
-    "Delivery",
     "EvaluationResult",
     "Severity",
     "Silence",
@@ -71,7 +73,6 @@ __all__ = [
     "alert_line",
     "blocking",
     "count_alerts",
-    "deliveries",
     "describe_labels",
     "evaluate",
     "fingerprint",
@@ -83,57 +84,6 @@ __all__ = [
     "unacknowledge",
     "unsilence",
 ]
-
-_LIST_SQL: Final = (
-    SELECT_ALERTS
-    + """
-WHERE (:model IS NULL OR a.model_id = :model)
-  AND (:filter = 'all'
-    OR (:filter = 'active' AND a.state <> 'resolved')
-    OR (:filter IN ('firing', 'pending', 'nodata', 'resolved') AND a.state = :filter)
-    OR (:filter = 'acknowledged' AND a.state <> 'resolved' AND a.acknowledged_by IS NOT NULL)
-    OR (:filter = 'silenced' AND a.state <> 'resolved' AND s.id IS NOT NULL))
-ORDER BY
-    CASE a.state WHEN 'firing' THEN 0 WHEN 'nodata' THEN 1 WHEN 'pending' THEN 2 ELSE 3 END,
-    CASE a.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END,
-    coalesce(a.resolved_at, '') DESC, a.id DESC
-LIMIT :limit
-"""
-)
-_SILENCED: Final = """EXISTS (
-    SELECT 1 FROM silences
-    WHERE fingerprint = a.fingerprint AND expired_at IS NULL AND until > :now)"""
-"""Alert `a` is silenced at :now (the condition of `s.id IS NOT NULL` in SELECT_ALERTS)."""
-_COUNT_SQL: Final = (
-    """
-SELECT
-    count(*) FILTER (WHERE a.state = 'firing') AS firing,
-    count(*) FILTER (WHERE a.state = 'pending') AS pending,
-    count(*) FILTER (WHERE a.state = 'nodata') AS nodata,
-    count(*) FILTER (WHERE a.state <> 'resolved' AND a.acknowledged_by IS NOT NULL)
-        AS acknowledged,
-    count(*) FILTER (WHERE a.state <> 'resolved' AND """
-    + _SILENCED
-    + """) AS silenced,
-    count(*) FILTER (WHERE a.state = 'resolved') AS resolved,
-    count(*) FILTER (WHERE a.state <> 'resolved') AS active,
-    count(*) AS "all"
-FROM alerts AS a
-WHERE :model IS NULL OR a.model_id = :model
-"""
-)
-_NEEDING_SOMEONE_SQL: Final = (
-    """
-SELECT a.severity, count(*) AS n
-FROM alerts AS a
-WHERE (:model IS NULL OR a.model_id = :model)
-  AND a.state <> 'resolved' AND a.acknowledged_by IS NULL AND NOT """
-    + _SILENCED
-    + """
-GROUP BY a.severity
-"""
-)
-
 
 # -- reading ---------------------------------------------------------------------------------
 
@@ -154,7 +104,7 @@ def list_alerts(
         raise InputError(f"unknown alert state {state_filter!r} (use {', '.join(STATE_FILTERS)})")
     moment = as_utc(now) if now is not None else utc_now()
     rows = state.read(
-        _LIST_SQL,
+        LIST_SQL,
         {"now": to_text(moment), "model": model_id, "filter": state_filter, "limit": int(limit)},
     )
     return tuple(alert_from_row(row) for row in rows)
@@ -173,7 +123,7 @@ def count_alerts(
     """How many alerts `list_alerts` would give for each state filter (without its
     limit), counted in SQL: every filter is a key."""
     moment = as_utc(now) if now is not None else utc_now()
-    row = state.read(_COUNT_SQL, {"now": to_text(moment), "model": model_id})[0]
+    row = state.read(COUNT_SQL, {"now": to_text(moment), "model": model_id})[0]
     return {name: int(row[name]) for name in STATE_FILTERS}
 
 
@@ -183,7 +133,7 @@ def active_counts(
     """Alerts that need someone, per severity: unresolved (pending, firing or nodata),
     not acknowledged and not silenced at `now`. Every severity is a key (0 when none)."""
     moment = as_utc(now) if now is not None else utc_now()
-    rows = state.read(_NEEDING_SOMEONE_SQL, {"now": to_text(moment), "model": model_id})
+    rows = state.read(NEEDING_SOMEONE_SQL, {"now": to_text(moment), "model": model_id})
     counts: dict[Severity, int] = {s: 0 for s in SEVERITIES}
     counts.update({row["severity"]: int(row["n"]) for row in rows})
     return counts
@@ -212,24 +162,6 @@ def alert_history(state: StateStore, alert_id: int) -> tuple[AuditEntry, ...]:
         entity="fingerprint", entity_id=alert.fingerprint
     )
     return tuple(sorted(entries, key=lambda e: e.id, reverse=True))
-
-
-def deliveries(state: StateStore, alert_id: int) -> tuple[Delivery, ...]:
-    """The webhook deliveries of one alert, oldest first."""
-    rows = state.read("SELECT * FROM notifications WHERE alert_id = ? ORDER BY id", (alert_id,))
-    return tuple(
-        Delivery(
-            int(r["alert_id"]),
-            r["event"],
-            r["url"],
-            int(r["attempts"]),
-            r["status"] == "delivered",
-            r["http_status"],
-            r["error"],
-            parse_time(r["at"]),
-        )
-        for r in rows
-    )
 
 
 # -- human actions ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Rule evaluation: measure every rule for every model, then move each alert through its
-states (pending -> firing -> resolved, nodata) in one write transaction, and notify.
+states (pending -> firing -> resolved, nodata; `state_machine`) in one write
+transaction, and notify.
 
 Identity: an alert instance is a fingerprint (a hash of the rule id and the series'
 labels). Each run of trouble of one fingerprint is an *episode* with its own `alert_id`;
@@ -21,72 +22,23 @@ docs/alerts.md.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from monitor.core.config import Settings
-from monitor.core.state import (
-    SYSTEM_ACTOR,
-    StateStore,
-    dumps,
-    from_text,
-    loads,
-    record_audit,
-    to_text,
-    utc_now,
-)
-from monitor.ops.alerts.rules import AlertsConfig, Rule, alerts_config, format_duration
-from monitor.ops.alerts.types import (
-    AlertState,
-    EvaluationResult,
-    Transition,
-    alerts_by_ids,
-    as_utc,
-    describe_labels,
-    fingerprint,
-    finite,
-    format_value,
-    sort_alerts,
-    time_text,
-)
+from monitor.core.state import SYSTEM_ACTOR, StateStore, record_audit, to_text, utc_now
+from monitor.ops.alerts.config import alerts_config
+from monitor.ops.alerts.rows import alerts_by_ids
+from monitor.ops.alerts.rules import AlertsConfig
+from monitor.ops.alerts.state_machine import Observation, Run, apply
+from monitor.ops.alerts.types import EvaluationResult, Transition, as_utc, sort_alerts
 from monitor.ops.notify import Delivery, Event, deliver_all, record
 
 if TYPE_CHECKING:  # the metric engines (scipy, fairlearn) load only when rules are evaluated
-    from monitor.core.catalog import Window
     from monitor.core.store import LogStore
-    from monitor.ops.alerts.signals import Series
 
 EVALUATION_ENTITY: Final = "evaluation"
 """The audit entity of one evaluation run (entity_id: its evaluation time)."""
-_OPEN_SQL: Final = "SELECT * FROM alerts WHERE state <> 'resolved'"
 _OPEN_IDS_SQL: Final = "SELECT id FROM alerts WHERE state <> 'resolved'"
-
-
-@dataclass(frozen=True)
-class _Observation:
-    rule: Rule
-    model_id: str
-    series: Series
-    at: dt.datetime
-    window: Window
-
-    @property
-    def fingerprint(self) -> str:
-        return fingerprint(self.rule.id, self.series.labels)
-
-
-@dataclass
-class _Run:
-    """What one evaluation measured, before it is written."""
-
-    observations: list[_Observation] = field(default_factory=list)
-    empty: dict[tuple[str, str], _Observation] = field(default_factory=dict)
-    """(rule, model) -> the no-predictions observation of a model with an empty window."""
-    failed: set[tuple[str, str]] = field(default_factory=set)
-    errors: list[str] = field(default_factory=list)
-    times: dict[str, dt.datetime] = field(default_factory=dict)
-    """model -> the time its windows ended at."""
 
 
 def evaluate(
@@ -110,7 +62,7 @@ def evaluate(
     events: list[tuple[int, Event]] = []
     touched: set[int] = set()
     with state.transaction() as tx:
-        _apply(tx, config, run, moment, transitions, events, touched)
+        apply(tx, config, run, moment, transitions, events, touched)
         ids = sorted(touched | {int(r[0]) for r in tx.execute(_OPEN_IDS_SQL)})
         record_audit(
             tx,
@@ -154,12 +106,13 @@ def _measure(
     moment: dt.datetime,
     *,
     explicit: bool,
-) -> _Run:
+) -> Run:
     from monitor.core import catalog
     from monitor.core.catalog import Window
+    from monitor.core.scope import Scope
     from monitor.ops.alerts.signals import Measurer
 
-    run = _Run()
+    run = Run()
     measurer = Measurer(store, settings)
     newest = {m.model_id: m.last_seen for m in catalog.inventory(store)}
     model_ids = list(dict.fromkeys([*(m.id for m in settings.models), *newest]))
@@ -174,244 +127,16 @@ def _measure(
                 continue
             window = Window(at - rule.window, at)
             try:
-                found = measurer.measure(rule.metric, model_id, window)
+                found = measurer.measure(rule.metric, Scope(model_id, window))
             except Exception as exc:  # one broken metric must not stop the others
                 run.failed.add((rule.id, model_id))
                 message = " ".join(str(exc).split()) or type(exc).__name__
                 run.errors.append(f"rule {rule.id}, model {model_id}: {message}")
                 continue
             for series in found:
-                observation = _Observation(rule, model_id, series, at, window)
+                observation = Observation(rule, model_id, series, at, window)
                 if series.empty_window:
                     run.empty[(rule.id, model_id)] = observation
                 elif rule.matches(series.labels):
                     run.observations.append(observation)
     return run
-
-
-def _apply(
-    tx: sqlite3.Connection,
-    config: AlertsConfig,
-    run: _Run,
-    moment: dt.datetime,
-    transitions: list[Transition],
-    events: list[tuple[int, Event]],
-    touched: set[int],
-) -> None:
-    """The state machine, inside one write transaction."""
-    from monitor.ops.alerts.signals import Series
-
-    open_rows = {row["fingerprint"]: row for row in tx.execute(_OPEN_SQL)}
-    observations = list(run.observations)
-    for (rule_id, model_id), empty in run.empty.items():
-        # A model with no predictions in the window: its open series turn nodata; without
-        # any, one model-level nodata alert says so.
-        series = [
-            row
-            for row in open_rows.values()
-            if row["rule_id"] == rule_id and row["model_id"] == model_id
-        ]
-        if not series:
-            observations.append(empty)
-        for row in series:
-            labels = loads(row["labels"])
-            observations.append(
-                _Observation(
-                    empty.rule,
-                    model_id,
-                    Series(labels, None, empty.series.note),
-                    empty.at,
-                    empty.window,
-                )
-            )
-    seen: set[str] = set()
-    for observation in observations:
-        seen.add(observation.fingerprint)
-        row = open_rows.get(observation.fingerprint)
-        change = _step(tx, observation, row, moment)
-        if change is None:
-            continue
-        alert_id, before, after, notify_event = change
-        touched.add(alert_id)
-        if before != after:
-            transitions.append(
-                Transition(alert_id, observation.fingerprint, before, after, observation.rule.id)
-            )
-        if notify_event is not None:
-            events.append((alert_id, notify_event))
-    rules = {r.id for r in config.rules}
-    for fp, row in open_rows.items():
-        if fp in seen or (row["rule_id"], row["model_id"]) in run.failed:
-            continue
-        why = (
-            "the rule is no longer configured"
-            if row["rule_id"] not in rules
-            else "the series is no longer measured (e.g. a version without traffic)"
-        )
-        _resolve(tx, row, run.times.get(row["model_id"], moment), why)
-        touched.add(int(row["id"]))
-        transitions.append(
-            Transition(int(row["id"]), fp, row["state"], "resolved", str(row["rule_id"]))
-        )
-        if row["started_at"] is not None:
-            events.append((int(row["id"]), "resolved"))
-
-
-def _step(
-    tx: sqlite3.Connection,
-    observation: _Observation,
-    row: sqlite3.Row | None,
-    moment: dt.datetime,
-) -> tuple[int, AlertState | None, AlertState, Event | None] | None:
-    """Move one fingerprint's open episode (or none) to its next state; returns
-    (alert_id, before, after, event to notify) or None when nothing is open or opened."""
-    rule, at, value = observation.rule, observation.at, observation.series.value
-    holds = value is not None and rule.holds(value)
-    if row is None:
-        if value is not None and not holds:
-            return None
-        target: AlertState = "nodata" if value is None else "pending"
-        pending_since = at if target == "pending" else None
-        if target == "pending" and rule.for_ <= dt.timedelta(0):
-            target = "firing"
-        alert_id = _insert(tx, observation, target, pending_since, moment)
-        return alert_id, None, target, "firing" if target == "firing" else None
-    alert_id, before = int(row["id"]), row["state"]
-    if value is not None and not holds:
-        _resolve(tx, row, at, "the condition no longer holds", observation)
-        return alert_id, before, "resolved", "resolved" if row["started_at"] else None
-    pending_since = from_text(row["pending_since"])
-    started_at = from_text(row["started_at"])
-    if value is None:
-        after: AlertState = "nodata"
-        pending_since = None
-    elif before == "firing":
-        after = "firing"
-    else:
-        if before == "nodata" or pending_since is None:
-            pending_since = at
-        held = at - pending_since
-        after = "firing" if held >= rule.for_ else "pending"
-        if after == "firing" and started_at is None:
-            started_at = at
-    tx.execute(
-        "UPDATE alerts SET state = ?, value = ?, severity = ?, threshold = ?, comparator = ?,"
-        " page = ?, summary = ?, pending_since = ?, started_at = ?, last_evaluated_at = ?"
-        " WHERE id = ?",
-        (
-            after,
-            value,
-            rule.severity,
-            rule.threshold,
-            rule.comparator,
-            rule.info.page,
-            _summary(observation),
-            time_text(pending_since),
-            time_text(started_at),
-            to_text(at),
-            alert_id,
-        ),
-    )
-    if after != before:
-        _audit_transition(tx, alert_id, before, after, row["value"], value, observation)
-    return alert_id, before, after, "firing" if after == "firing" and before != "firing" else None
-
-
-def _insert(
-    tx: sqlite3.Connection,
-    observation: _Observation,
-    state: AlertState,
-    pending_since: dt.datetime | None,
-    moment: dt.datetime,
-) -> int:
-    rule, at, series = observation.rule, observation.at, observation.series
-    fp = observation.fingerprint
-    episode = tx.execute(
-        "SELECT coalesce(max(episode), 0) + 1 FROM alerts WHERE fingerprint = ?", (fp,)
-    ).fetchone()[0]
-    cursor = tx.execute(
-        "INSERT INTO alerts (fingerprint, episode, rule_id, severity, model_id, labels, state,"
-        " value, threshold, comparator, page, summary, pending_since, started_at,"
-        " last_evaluated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            fp,
-            episode,
-            rule.id,
-            rule.severity,
-            observation.model_id,
-            dumps(dict(series.labels)),
-            state,
-            series.value,
-            rule.threshold,
-            rule.comparator,
-            rule.info.page,
-            _summary(observation),
-            time_text(pending_since),
-            to_text(at) if state == "firing" else None,
-            to_text(at),
-        ),
-    )
-    alert_id = int(cursor.lastrowid or 0)
-    _audit_transition(tx, alert_id, None, state, None, series.value, observation)
-    return alert_id
-
-
-def _resolve(
-    tx: sqlite3.Connection,
-    row: sqlite3.Row,
-    at: dt.datetime,
-    why: str,
-    observation: _Observation | None = None,
-) -> None:
-    value = observation.series.value if observation is not None else row["value"]
-    summary = _summary(observation) if observation is not None else row["summary"]
-    tx.execute(
-        "UPDATE alerts SET state = 'resolved', value = ?, summary = ?, resolved_at = ?,"
-        " last_evaluated_at = ? WHERE id = ?",
-        (value, summary, to_text(at), to_text(at), row["id"]),
-    )
-    record_audit(
-        tx,
-        actor=SYSTEM_ACTOR,
-        action="resolved",
-        entity="alert",
-        entity_id=row["id"],
-        before={"state": row["state"], "value": finite(row["value"])},
-        after={"state": "resolved", "value": finite(value), "evaluated_at": at},
-        note=why,
-    )
-
-
-def _audit_transition(
-    tx: sqlite3.Connection,
-    alert_id: int,
-    before: str | None,
-    after: str,
-    old_value: float | None,
-    value: float | None,
-    observation: _Observation,
-) -> None:
-    record_audit(
-        tx,
-        actor=SYSTEM_ACTOR,
-        action=after,
-        entity="alert",
-        entity_id=alert_id,
-        before=None if before is None else {"state": before, "value": finite(old_value)},
-        after={"state": after, "value": finite(value), "evaluated_at": observation.at},
-        note=_summary(observation),
-    )
-
-
-def _summary(observation: _Observation) -> str:
-    rule, series = observation.rule, observation.series
-    info = rule.info
-    where = describe_labels(series.labels)
-    span = format_duration(rule.window)
-    if series.value is None:
-        return f"no data for {info.title} of {where} over {span}: {series.note}"
-    text = (
-        f"{info.title} {format_value(series.value, info.unit)} {rule.comparator} "
-        f"{format_value(rule.threshold, info.unit)} for {where} over {span}"
-    )
-    return f"{text} ({series.note})" if series.note else text

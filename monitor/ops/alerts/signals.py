@@ -1,11 +1,11 @@
-# ruff: noqa: S608  (SQL built from constants and quote_identifier; values are parameters)
 """What alert rules measure: each metric's value per series (model, version, feature,
 group) over a window, from the same engines the dashboard pages use.
 
 One `Measurer` serves one evaluation: rules of one family (see
-`alert_rules.MetricInfo.family`) share one aggregate per model and window (one health
-query, one performance report, one drift report, one missing-values query, one fairness
-table per sensitive feature), and the reference fit of a model is made once.
+`alert_rules.MetricInfo.family`) share one aggregate per scope (one health query, one
+performance report, one drift report, one missing-values query, one fairness table per
+sensitive feature), and the reference fit of a model is made once. The aggregates come
+from `monitor.queries` (and the metric engines); this module holds no SQL.
 
 A series without a value (`value is None`) becomes a `nodata` alert: the window holds no
 predictions, no labels and no estimate, too few values to compare... the `note` says
@@ -22,23 +22,20 @@ from typing import Any, Final
 from monitor.core import tabular
 from monitor.core.catalog import Window
 from monitor.core.config import ModelConfig, Settings
-from monitor.core.sqlutil import quote_identifier
+from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.core.views import FeatureColumn
-from monitor.metrics.drift import report as drift
 from monitor.metrics.drift.report import DriftReport
 from monitor.metrics.fairness import audit as fairness
-from monitor.metrics.health.service import ModelHealth, model_health, version_health
-from monitor.metrics.performance.report import (
-    MIN_LABELS,
-    PerformanceReport,
-    ReferenceFit,
-    fit_reference,
-    performance,
-)
+from monitor.metrics.health.service import ModelHealth
+from monitor.metrics.performance.report import MIN_LABELS, PerformanceReport, ReferenceFit
 from monitor.ops.alerts.rules import METRICS
+from monitor.queries import drift
 from monitor.queries.fairness import log_slices
-from monitor.queries.fairness_sql import non_null_counts
+from monitor.queries.features import logged_features, present_counts
+from monitor.queries.health import model_health, version_health
+from monitor.queries.performance_reference import fit_reference
+from monitor.queries.performance_report import performance
 
 _FITS: dict[str, ReferenceFit] = {}
 _MAX_FITS: Final = 32
@@ -62,7 +59,7 @@ class Measurer:
     def __init__(self, store: LogStore, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self._cache: dict[tuple[str, str, Window], Any] = {}
+        self._cache: dict[tuple[str, Scope], Any] = {}
         self._features: dict[str, tuple[FeatureColumn, ...]] = {}
 
     def applies(self, metric: str, model: ModelConfig) -> bool:
@@ -76,38 +73,40 @@ class Measurer:
             return bool(model.sensitive_features)
         return True
 
-    def measure(self, metric: str, model_id: str, window: Window) -> tuple[Series, ...]:
-        """Every series of `metric` for one model over `window`. Raises MonitorError when
-        the metric cannot be computed at all (the caller records it; it is not fatal)."""
+    def measure(self, metric: str, scope: Scope) -> tuple[Series, ...]:
+        """Every series of `metric` for the scope's model over its window (all versions
+        unless the scope names some). Raises MonitorError when the metric cannot be
+        computed at all (the caller records it; it is not fatal)."""
+        model_id = scope.model_id
         model = self.settings.model(model_id)
         family = METRICS[metric].family
-        health = self._health(model_id, window)
+        health = self._health(scope)
         if health.predictions == 0:
             if metric == "throughput":
                 return (Series({"model": model_id}, 0.0, "no predictions"),)
-            return (Series({"model": model_id}, None, _no_predictions(window), empty_window=True),)
+            return (
+                Series({"model": model_id}, None, _no_predictions(scope.window), empty_window=True),
+            )
         if family == "health":
-            return (_health_series(metric, health, window),)
+            return (_health_series(metric, health, scope.window),)
         if family == "performance":
-            return _performance_series(metric, model_id, self._performance(model, window))
+            return _performance_series(metric, model_id, self._performance(model, scope))
         if family == "drift":
-            return _drift_series(metric, model_id, self._drift(model, window))
+            return _drift_series(metric, model_id, self._drift(model, scope))
         if family == "missing":
-            return self._missing(model_id, window)
-        return self._fairness(model, window)
+            return self._missing(scope, health.predictions)
+        return self._fairness(model, scope)
 
     # -- shared aggregates ---------------------------------------------------------------
 
-    def _cached(self, kind: str, model_id: str, window: Window, compute: Any) -> Any:
-        key = (kind, model_id, window)
+    def _cached(self, kind: str, scope: Scope, compute: Any) -> Any:
+        key = (kind, scope)
         if key not in self._cache:
             self._cache[key] = compute()
         return self._cache[key]
 
-    def _health(self, model_id: str, window: Window) -> ModelHealth:
-        found: ModelHealth = self._cached(
-            "health", model_id, window, lambda: model_health(self.store, model_id, window)
-        )
+    def _health(self, scope: Scope) -> ModelHealth:
+        found: ModelHealth = self._cached("health", scope, lambda: model_health(self.store, scope))
         return found
 
     def _fit(self, model: ModelConfig) -> ReferenceFit:
@@ -125,73 +124,54 @@ class Measurer:
             _FITS[key] = found
         return found
 
-    def _performance(self, model: ModelConfig, window: Window) -> PerformanceReport:
+    def _performance(self, model: ModelConfig, scope: Scope) -> PerformanceReport:
         report: PerformanceReport = self._cached(
             "performance",
-            model.id,
-            window,
-            lambda: performance(self.store, model, window, bucket=None, reference=self._fit(model)),
+            scope,
+            lambda: performance(self.store, model, scope, bucket=None, reference=self._fit(model)),
         )
         return report
 
-    def _drift(self, model: ModelConfig, window: Window) -> DriftReport:
+    def _drift(self, model: ModelConfig, scope: Scope) -> DriftReport:
         def compute() -> DriftReport:
             thresholds = self.settings.thresholds
             return drift.drift_between(
                 self.store,
                 tabular.reference_relation(self.store, model),
-                tabular.log_relation(self.store, model, window),
+                tabular.log_relation(self.store, model, scope.window),
                 drift_share=thresholds.drift_share,
                 thresholds={"psi": thresholds.psi},
             )
 
-        report: DriftReport = self._cached("drift", model.id, window, compute)
+        report: DriftReport = self._cached("drift", scope, compute)
         return report
 
     def _model_features(self, model_id: str) -> tuple[FeatureColumn, ...]:
         """The features this model ever logged a value for."""
         if model_id not in self._features:
-            columns = self.store.features
-            found: tuple[FeatureColumn, ...] = ()
-            if columns:
-                counts = self.store.execute(
-                    non_null_counts([c.column for c in columns]), {"model": model_id}
-                )[0]
-                found = tuple(c for c, n in zip(columns, counts, strict=True) if n)
-            self._features[model_id] = found
+            self._features[model_id] = logged_features(self.store, model_id)
         return self._features[model_id]
 
-    def _missing(self, model_id: str, window: Window) -> tuple[Series, ...]:
-        """Missing shares of all the model's features in one query."""
-        features = self._model_features(model_id)
-        if not features:
-            return ()
-        sql = (
-            "SELECT count(*), "
-            + ", ".join("count(" + quote_identifier(f.column) + ")" for f in features)
-            + " FROM predictions WHERE model_id = $model AND timestamp BETWEEN $start AND $end"
-        )
-        row = self.store.execute(
-            sql, {"model": model_id, "start": window.start, "end": window.end}
-        )[0]
-        rows = int(row[0])
+    def _missing(self, scope: Scope, rows: int) -> tuple[Series, ...]:
+        """Missing shares of all the model's features among the scope's `rows` predictions
+        (one query)."""
+        features = self._model_features(scope.model_id)
+        present = present_counts(self.store, scope, features)
         return tuple(
             Series(
-                {"model": model_id, "feature": f.key},
-                (rows - int(present)) / rows if rows else None,
-                f"{rows - int(present):,} of {rows:,} predictions" if rows else "no predictions",
+                {"model": scope.model_id, "feature": f.key},
+                (rows - n) / rows if rows else None,
+                f"{rows - n:,} of {rows:,} predictions" if rows else "no predictions",
             )
-            for f, present in zip(features, row[1:], strict=True)
+            for f, n in zip(features, present, strict=True)
         )
 
-    def _fairness(self, model: ModelConfig, window: Window) -> tuple[Series, ...]:
+    def _fairness(self, model: ModelConfig, scope: Scope) -> tuple[Series, ...]:
         """Per version and sensitive feature: each judged group's ratio to the reference
         group (the Fairness page's four-fifths screen on the labeled predictions)."""
         versions = [
             v.version
-            for v in self._cached(
-                "versions", model.id, window, lambda: version_health(self.store, model.id, window)
-            )
+            for v in self._cached("versions", scope, lambda: version_health(self.store, scope))
         ]
         tau = self.settings.thresholds.fairness_tau
         found: list[Series] = []
@@ -199,7 +179,12 @@ class Measurer:
             slices = {
                 s.version: s.data
                 for s in log_slices(
-                    self.store, model, sensitive=[feature], window=window, by_version=True
+                    self.store,
+                    model,
+                    sensitive=[feature],
+                    window=scope.window,
+                    versions=scope.versions,
+                    by_version=True,
                 )
             }
             for version in versions:

@@ -1,9 +1,7 @@
-"""The alert types and their storage form, shared by the evaluation
-(`monitor.alert_evaluation`) and the reads and human actions (`monitor.alerts`, the
-public facade that re-exports them).
-
-Rows of the `alerts` and `silences` tables become `Alert` and `Silence` here; the times
-are ISO 8601 UTC text in the database (`monitor.state.to_text`). See docs/alerts.md.
+"""The alert types, their identity (fingerprint) and order, and their plain-text and
+JSON forms; shared by the evaluation (`evaluation`, `state_machine`) and the reads and
+human actions (`actions`, the public facade that re-exports them). Their stored form
+is `rows`. See docs/alerts.md.
 """
 
 from __future__ import annotations
@@ -12,13 +10,12 @@ import datetime as dt
 import hashlib
 import json
 import math
-import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from monitor.core.errors import MonitorError
-from monitor.core.state import StateStore, from_text, loads, to_text, utc_now
+from monitor.core.state import to_text, utc_now
 from monitor.ops.alerts.rules import SEVERITIES, Severity
 from monitor.ops.notify import Delivery
 
@@ -134,72 +131,6 @@ def fingerprint(rule_id: str, labels: Mapping[str, str]) -> str:
     """Stable identity of a rule's series: a hash of the rule id and the sorted labels."""
     text = json.dumps([rule_id, sorted(labels.items())], separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-# -- rows ------------------------------------------------------------------------------------
-
-SELECT_ALERTS: Final = """
-SELECT a.*, s.until AS silenced_until, s.reason AS silence_reason
-FROM alerts AS a
-LEFT JOIN silences AS s ON s.id = (
-    SELECT id FROM silences
-    WHERE fingerprint = a.fingerprint AND expired_at IS NULL AND until > :now
-    ORDER BY until DESC LIMIT 1
-)
-"""
-"""Alerts (`a`) with the silence in force at :now (`s`, NULL when none)."""
-_BY_IDS_SQL: Final = (
-    SELECT_ALERTS + "WHERE a.id IN (SELECT value FROM json_each(:ids)) ORDER BY a.id"  # noqa: S608
-)
-
-
-def alerts_by_ids(state: StateStore, ids: Sequence[int], moment: dt.datetime) -> tuple[Alert, ...]:
-    """These alerts as of `moment` (for their silences), by id."""
-    if not ids:
-        return ()
-    rows = state.read(_BY_IDS_SQL, {"now": to_text(moment), "ids": json.dumps(list(ids))})
-    return tuple(alert_from_row(row) for row in rows)
-
-
-def alert_from_row(row: sqlite3.Row) -> Alert:
-    """An `alerts` row joined with its silence (SELECT_ALERTS)."""
-    return Alert(
-        alert_id=int(row["id"]),
-        fingerprint=row["fingerprint"],
-        episode=int(row["episode"]),
-        rule=row["rule_id"],
-        severity=row["severity"],
-        state=row["state"],
-        value=row["value"],
-        threshold=float(row["threshold"]),
-        comparator=row["comparator"],
-        labels=loads(row["labels"]),
-        summary=row["summary"],
-        page=row["page"],
-        pending_since=from_text(row["pending_since"]),
-        started_at=from_text(row["started_at"]),
-        resolved_at=from_text(row["resolved_at"]),
-        last_evaluated_at=parse_time(row["last_evaluated_at"]),
-        acknowledged_by=row["acknowledged_by"],
-        acknowledged_verified=bool(row["acknowledged_verified"]),
-        acknowledged_at=from_text(row["acknowledged_at"]),
-        note=row["note"],
-        silenced_until=from_text(row["silenced_until"]),
-        silence_reason=row["silence_reason"],
-    )
-
-
-def silence_from_row(row: sqlite3.Row) -> Silence:
-    return Silence(
-        id=int(row["id"]),
-        fingerprint=row["fingerprint"],
-        until=parse_time(row["until"]),
-        reason=row["reason"],
-        created_by=row["created_by"],
-        created_verified=bool(row["created_verified"]),
-        created_at=parse_time(row["created_at"]),
-        expired_at=from_text(row["expired_at"]),
-    )
 
 
 def sort_alerts(alerts: Iterable[Alert]) -> tuple[Alert, ...]:

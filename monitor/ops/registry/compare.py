@@ -1,9 +1,7 @@
 """Two versions of a model side by side, the canary verdict, and "healthy" versions.
 
-A version's metrics come from the same engines as the Overview (monitor.executive):
-the headline metric (accuracy, or MAE for regression; realized from labels, or
-estimated without enough of them), error rate and latency p95, drift against the
-reference and the four-fifths fairness screen, all restricted to that version.
+Each version's metrics (`version_metrics.measure`) come from the same engines as the
+Overview, restricted to that version; this module judges them.
 
 The canary verdict compares a candidate with a baseline version over the period both
 served: label shift or a latency spike then hits both alike. It is
@@ -13,26 +11,25 @@ See docs/models.md for the checks and their defaults.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from monitor.core import catalog
-from monitor.core.catalog import ModelInfo, Window
+from monitor.core.catalog import Window
 from monitor.core.config import Settings, Thresholds
 from monitor.core.errors import InputError
 from monitor.core.store import LogStore
-from monitor.findings.status import Status, model_status
-from monitor.metrics.health import service as health
-from monitor.metrics.performance.baseline import HIGHER_IS_BETTER
-from monitor.metrics.performance.report import (
-    HEADLINE_METRIC,
-    MIN_LABELS,
-    ReferenceFit,
-    fit_reference,
+from monitor.metrics.performance.report import MIN_LABELS, ReferenceFit
+from monitor.ops.registry.version_metrics import (
+    VersionMetrics,
+    json_number,
+    measure,
+    model_info,
+    own_window,
+    require_version,
+    shared_window,
+    window_document,
 )
+from monitor.queries.performance_reference import fit_reference
 
 Verdict = Literal["promote", "reject", "inconclusive"]
 VERDICTS: Final[tuple[Verdict, ...]] = ("promote", "reject", "inconclusive")
@@ -64,39 +61,6 @@ class CanaryThresholds:
 
 
 @dataclass(frozen=True)
-class VersionMetrics:
-    """One version of a model in one window."""
-
-    version: str
-    window: Window
-    predictions: int
-    errors: int
-    latency_p95_ms: float | None
-    metric: str
-    """The headline metric: accuracy (classifiers) or mae (regression)."""
-    value: float | None
-    estimated: bool
-    """True: `value` is estimated from scores (too few labels), not realized."""
-    labeled: int
-    higher_is_better: bool
-    model_baseline: float | None
-    """The model's baseline value of `metric` (reference dataset or config)."""
-    performance: Status
-    drift: Status
-    drift_share: float | None
-    fairness: Status
-
-    @property
-    def error_rate(self) -> float | None:
-        return self.errors / self.predictions if self.predictions else None
-
-    @property
-    def metric_known(self) -> bool:
-        """A value to judge: estimated, or realized from at least MIN_LABELS labels."""
-        return self.value is not None and (self.estimated or self.labeled >= MIN_LABELS)
-
-
-@dataclass(frozen=True)
 class Comparison:
     model_id: str
     window: Window
@@ -116,14 +80,14 @@ class Comparison:
         """A JSON-ready snapshot (times as ISO text; the rollback evidence)."""
         return {
             "model_id": self.model_id,
-            "window": _window_document(self.window),
+            "window": window_document(self.window),
             "same_period": self.same_period,
             "verdict": self.verdict,
             "reasons": list(self.reasons),
             "notes": list(self.notes),
-            "thresholds": {k: _number(v) for k, v in vars(self.thresholds).items()},
-            "baseline": _metrics_document(self.baseline),
-            "candidate": _metrics_document(self.candidate),
+            "thresholds": {k: json_number(v) for k, v in vars(self.thresholds).items()},
+            "baseline": self.baseline.to_document(),
+            "candidate": self.candidate.to_document(),
         }
 
 
@@ -134,57 +98,6 @@ class HealthyVersion:
     found: VersionMetrics | None
     rejected: tuple[tuple[str, tuple[str, ...]], ...]
     """Newer versions that were checked first, each with why it is not healthy."""
-
-
-def model_info(store: LogStore, model_id: str) -> ModelInfo:
-    """The model as the logs know it; InputError naming the known models otherwise."""
-    models = catalog.inventory(store)
-    for info in models:
-        if info.model_id == model_id:
-            return info
-    known = ", ".join(m.model_id for m in models) or "none"
-    raise InputError(f"unknown model {model_id!r}: the logs have {known}")
-
-
-def require_version(info: ModelInfo, version: str) -> None:
-    known = [v.version for v in info.versions]
-    if version not in known:
-        names = ", ".join(v or "(unversioned)" for v in known)
-        raise InputError(
-            f"model {info.model_id!r} has no version {version!r} in its logs (known: {names})"
-        )
-
-
-def measure(
-    store: LogStore,
-    settings: Settings,
-    model_id: str,
-    version: str,
-    window: Window,
-    *,
-    reference: ReferenceFit | None = None,
-) -> VersionMetrics:
-    """The metrics of one version in a window."""
-    status = model_status(store, settings, model_id, window, (version,), reference=reference)
-    found = status.headline
-    metric = HEADLINE_METRIC[settings.model(model_id).task]
-    return VersionMetrics(
-        version=version,
-        window=window,
-        predictions=status.health.predictions,
-        errors=status.health.errors,
-        latency_p95_ms=status.health.latency.p95,
-        metric=found.metric if found else metric,
-        value=found.value if found else None,
-        estimated=found.estimated if found else False,
-        labeled=found.labeled if found else 0,
-        higher_is_better=found.higher_is_better if found else HIGHER_IS_BETTER[metric],
-        model_baseline=found.baseline if found else None,
-        performance=status.performance,
-        drift=status.drift,
-        drift_share=status.drift_share,
-        fairness=status.fairness,
-    )
 
 
 def compare(
@@ -238,29 +151,6 @@ def compare(
         return Comparison(model_id, window, False, base, cand, limits, verdict, reasons, notes)
     verdict, reasons, notes = judge(base, cand, limits)
     return Comparison(model_id, window, True, base, cand, limits, verdict, reasons, notes)
-
-
-def shared_window(
-    store: LogStore, model_id: str, first: str, second: str, window: Window
-) -> Window | None:
-    """The part of `window` between the later first and the earlier last prediction of
-    the two versions; None when they did not serve at the same time."""
-    rows = {v.version: v for v in health.version_health(store, model_id, window, (first, second))}
-    if first not in rows or second not in rows:
-        return None
-    start = max(rows[first].first_seen, rows[second].first_seen)
-    end = min(rows[first].last_seen, rows[second].last_seen)
-    return Window(start, end) if start <= end else None
-
-
-def own_window(store: LogStore, info: ModelInfo, version: str, window: Window) -> Window:
-    """`window` when the version served in it, else a span as long ending at its last
-    prediction."""
-    served = health.version_health(store, info.model_id, window, (version,))
-    if served:
-        return window
-    last = next(v.last_seen for v in info.versions if v.version == version)
-    return Window(last - (window.end - window.start), last)
 
 
 def judge(
@@ -457,42 +347,3 @@ def _metric_text(metrics: VersionMetrics) -> str:
 
 def _amount(metric: str, value: float) -> str:
     return f"{value * 100:.1f} points" if metric == "accuracy" else f"{value:.3g}"
-
-
-def _window_document(window: Window) -> dict[str, str]:
-    return {"start": _time(window.start), "end": _time(window.end)}
-
-
-def _time(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _number(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _status_document(status: Status) -> dict[str, str]:
-    return {"state": status.state, "summary": status.summary}
-
-
-def _metrics_document(metrics: VersionMetrics) -> dict[str, Any]:
-    fields: Mapping[str, Any] = {
-        "version": metrics.version,
-        "window": _window_document(metrics.window),
-        "predictions": metrics.predictions,
-        "errors": metrics.errors,
-        "error_rate": metrics.error_rate,
-        "latency_p95_ms": metrics.latency_p95_ms,
-        "metric": metrics.metric,
-        "value": metrics.value,
-        "estimated": metrics.estimated,
-        "labeled": metrics.labeled,
-        "model_baseline": metrics.model_baseline,
-        "performance": _status_document(metrics.performance),
-        "drift": _status_document(metrics.drift),
-        "drift_share": metrics.drift_share,
-        "fairness": _status_document(metrics.fairness),
-    }
-    return {k: _number(v) for k, v in fields.items()}

@@ -2,105 +2,42 @@
 
 A mark names the model, the current version (`from_version`), the target
 (`to_version`, by default the last healthy version before the current one, see
-monitor.registry_compare.last_healthy), a reason, the alerts that motivated it and a
+`compare.last_healthy`), a reason, the alerts that motivated it and a
 snapshot of the comparison at that moment (`evidence`). It is `requested` until
 someone applies it (the deploy pipeline rolled back: the `champion` alias moves to the
 target, MLflow style) or cancels it. Both are compare-and-set: only a requested mark
 can be closed, so a second click or a second session gets a clear `Conflict`.
 
 At most one mark per model is open. Every change rewrites `rollbacks.json` next to
-the state database (temp file, then an atomic rename) with the open marks, in the same
-document `monitor rollback list --json` prints, for a deploy pipeline to read.
+the state database with the open marks (`rollback_file`), in the same document
+`monitor rollback list --json` prints (`rollback_marks`), for a deploy pipeline to read.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
-import os
 import sqlite3
-import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Final, Literal, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Literal
 
 from monitor.core.catalog import Window
 from monitor.core.config import Settings
-from monitor.core.errors import InputError, MonitorError
-from monitor.core.state import Actor, StateStore, dumps, loads, record_audit, to_text, utc_now
+from monitor.core.errors import InputError
+from monitor.core.state import Actor, StateStore, dumps, record_audit, to_text, utc_now
 from monitor.core.store import LogStore
-from monitor.metrics.performance.report import ReferenceFit, fit_reference
+from monitor.metrics.performance.report import ReferenceFit
+from monitor.ops.registry import rollback_file
 from monitor.ops.registry import versions as registry
-from monitor.ops.registry.compare import (
-    Comparison,
-    compare,
-    last_healthy,
-    model_info,
-    require_version,
-)
+from monitor.ops.registry.compare import Comparison, compare, last_healthy
+from monitor.ops.registry.rollback_marks import STATUSES, RollbackMark, Status, mark_from_row
+from monitor.ops.registry.version_metrics import model_info, require_version
 from monitor.ops.registry.versions import Conflict
+from monitor.queries.performance_reference import fit_reference
 
-Status = Literal["requested", "applied", "cancelled"]
-STATUSES: Final[tuple[Status, ...]] = ("requested", "applied", "cancelled")
-EXPORT_NAME: Final = "rollbacks.json"
 EVIDENCE_SPAN: Final = dt.timedelta(days=7)
 """Default evidence window: the last 7 days of the model's traffic."""
 MAX_REASON_CHARS: Final = 2000
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class RollbackMark:
-    id: int
-    model_id: str
-    from_version: str
-    to_version: str
-    reason: str
-    alert_ids: tuple[int, ...]
-    evidence: Mapping[str, Any]
-    """The comparison (target as baseline, current as candidate) when the mark was made."""
-    requested_by: str
-    requested_verified: bool
-    requested_at: dt.datetime
-    status: Status
-    closed_by: str | None
-    closed_verified: bool | None
-    closed_at: dt.datetime | None
-    close_note: str | None
-
-    @property
-    def is_open(self) -> bool:
-        return self.status == "requested"
-
-    def to_document(self) -> dict[str, Any]:
-        """One mark as `monitor rollback list --json` prints it (and rollbacks.json holds)."""
-        return {
-            "id": self.id,
-            "model_id": self.model_id,
-            "from_version": self.from_version,
-            "to_version": self.to_version,
-            "reason": self.reason,
-            "alert_ids": list(self.alert_ids),
-            "requested_by": self.requested_by,
-            "requested_verified": self.requested_verified,
-            "requested_at": to_text(self.requested_at),
-            "status": self.status,
-            "closed_by": self.closed_by,
-            "closed_verified": self.closed_verified,
-            "closed_at": None if self.closed_at is None else to_text(self.closed_at),
-            "close_note": self.close_note,
-            "evidence": dict(self.evidence),
-        }
-
-
-def export_path(state: StateStore) -> Path:
-    return state.path.parent / EXPORT_NAME
-
-
-def marks_document(marks: Iterable[RollbackMark]) -> dict[str, Any]:
-    return {"rollbacks": [m.to_document() for m in marks]}
 
 
 def marks(
@@ -114,14 +51,14 @@ def marks(
         " AND (:model IS NULL OR model_id = :model) ORDER BY id DESC",
         {"status": status, "model": model_id},
     )
-    return tuple(_mark(r) for r in rows)
+    return tuple(mark_from_row(r) for r in rows)
 
 
 def get(state: StateStore, mark_id: int) -> RollbackMark:
     rows = state.read("SELECT * FROM rollbacks WHERE id = ?", (mark_id,))
     if not rows:
         raise _no_mark(mark_id)
-    return _mark(rows[0])
+    return mark_from_row(rows[0])
 
 
 def mark(
@@ -237,7 +174,7 @@ def mark(
         )
         return _read(tx, mark_id)
 
-    return _write(state, change)
+    return rollback_file.write(state, change)
 
 
 def apply(
@@ -252,14 +189,6 @@ def cancel(
 ) -> RollbackMark:
     """The rollback is not wanted (any more): close the mark; nothing else changes."""
     return _close(state, mark_id, "cancelled", actor, note)
-
-
-def export(state: StateStore) -> Path:
-    """Rewrite rollbacks.json from what is stored (normally done by every change)."""
-    path = export_path(state)
-    with state.transaction() as tx:  # the write lock orders this with other writers
-        _export(tx, path)
-    return path
 
 
 def _close(
@@ -303,42 +232,7 @@ def _close(
             )
         return _read(tx, mark_id)
 
-    return _write(state, change)
-
-
-def _write(state: StateStore, change: Callable[[sqlite3.Connection], T]) -> T:
-    """One transaction: the change, then the export of the open marks while the write
-    lock is held (so concurrent writers export in commit order). Should the commit fail
-    after the file was written, it is written again from what is stored."""
-    path = export_path(state)
-    exported = False
-    try:
-        with state.transaction() as tx:
-            result = change(tx)
-            _export(tx, path)
-            exported = True
-        return result
-    except BaseException:
-        if exported:
-            with contextlib.suppress(MonitorError, OSError):
-                export(state)
-        raise
-
-
-def _export(tx: sqlite3.Connection, path: Path) -> None:
-    rows = tx.execute("SELECT * FROM rollbacks WHERE status = 'requested' ORDER BY id DESC")
-    text = json.dumps(marks_document(_mark(r) for r in rows), indent=2, allow_nan=False)
-    handle, temp = tempfile.mkstemp(prefix=f".{EXPORT_NAME}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    return rollback_file.write(state, change)
 
 
 def _reason(reason: str) -> str:
@@ -390,34 +284,12 @@ def _read(tx: sqlite3.Connection, mark_id: int) -> RollbackMark:
     row = tx.execute("SELECT * FROM rollbacks WHERE id = ?", (mark_id,)).fetchone()
     if row is None:
         raise _no_mark(mark_id)
-    return _mark(row)
+    return mark_from_row(row)
 
 
 def _no_mark(mark_id: int) -> InputError:
     return InputError(
         f"there is no rollback mark #{mark_id} (see `monitor rollback list --status all`)"
-    )
-
-
-def _mark(row: sqlite3.Row) -> RollbackMark:
-    closed_at = row["closed_at"]
-    verified = row["closed_verified"]
-    return RollbackMark(
-        id=row["id"],
-        model_id=row["model_id"],
-        from_version=row["from_version"],
-        to_version=row["to_version"],
-        reason=row["reason"],
-        alert_ids=tuple(int(a) for a in loads(row["alert_ids"]) or ()),
-        evidence=loads(row["evidence"]) or {},
-        requested_by=row["requested_by"],
-        requested_verified=bool(row["requested_verified"]),
-        requested_at=dt.datetime.fromisoformat(row["requested_at"]),
-        status=row["status"],
-        closed_by=row["closed_by"],
-        closed_verified=None if verified is None else bool(verified),
-        closed_at=None if closed_at is None else dt.datetime.fromisoformat(closed_at),
-        close_note=row["close_note"],
     )
 
 

@@ -10,8 +10,7 @@ The current version of a model is the holder of its `champion` alias; without on
 the version that served most predictions in the last 24 hours of the model's traffic
 (a 10% canary that happened to answer the last request is not "current").
 
-Rollback marks: monitor.registry_rollback. Comparison and verdicts:
-monitor.registry_compare.
+Rollback marks: `rollback`. Comparison and verdicts: `compare`.
 """
 
 from __future__ import annotations
@@ -25,16 +24,14 @@ from typing import Any, Final, Literal
 from monitor.core.catalog import DEFAULT_SPAN, ModelInfo, Window
 from monitor.core.config import Settings
 from monitor.core.errors import InputError
+from monitor.core.scope import Scope
 from monitor.core.state import Actor, AuditEntry, StateStore, record_audit, to_text, utc_now
 from monitor.core.store import LogStore
-from monitor.metrics.health import service as health
-from monitor.metrics.performance.report import (
-    HEADLINE_METRIC,
-    ReferenceFit,
-    fit_reference,
-    headline,
-)
-from monitor.ops.registry.compare import model_info, require_version
+from monitor.metrics.performance.report import HEADLINE_METRIC, ReferenceFit
+from monitor.ops.registry.version_metrics import model_info, require_version
+from monitor.queries import health
+from monitor.queries.performance_reference import fit_reference
+from monitor.queries.performance_report import headline
 
 CHAMPION: Final = "champion"
 ALIAS_PATTERN: Final = re.compile(r"[a-z][a-z0-9_-]{0,39}")
@@ -177,12 +174,12 @@ def usage(
     (realized, or estimated with too few labels, as on the Overview)."""
     info = model_info(store, model_id)
     window = window or default_window(info)
-    in_window = {v.version: v for v in health.version_health(store, model_id, window)}
+    in_window = {v.version: v for v in health.version_health(store, Scope(model_id, window))}
     recent_window = default_window(info, CURRENT_SPAN)
     recent = (
         in_window
         if recent_window == window
-        else {v.version: v for v in health.version_health(store, model_id, recent_window)}
+        else {v.version: v for v in health.version_health(store, Scope(model_id, recent_window))}
     )
     order = {v.version: i for i, v in enumerate(info.versions)}
     busiest = max(recent.values(), key=lambda v: (v.predictions, order[v.version]), default=None)
@@ -193,10 +190,10 @@ def usage(
         seen = in_window.get(info_version.version)
         value, estimated = None, False
         if metrics and seen is not None:
-            fit = fit or fit_reference(store, settings.model(model_id))
-            found = headline(
-                store, settings, model_id, window, (info_version.version,), reference=fit
-            )
+            model = settings.model(model_id)
+            fit = fit or fit_reference(store, model)
+            scope = Scope.of(model, window, (info_version.version,))
+            found = headline(store, model, scope, reference=fit)
             value, estimated = found.value, found.estimated
         rows.append(
             VersionUsage(
