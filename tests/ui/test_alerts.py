@@ -26,8 +26,8 @@ from monitor.ops.alerts import format as alert_format
 from monitor.ops.alerts.config import alerts_config
 from monitor.ui import alerts as ui_alerts
 from monitor.ui import context as ui
+from tests.ops.alerts.support import make_alert
 from tests.ui.test_app import APP, assert_no_exception
-from tests.unit.test_alerts_support import make_alert
 
 PAGE = "pages/alerts.py"
 HOSTILE = "<script>alert(1)</script> **bold** [link](javascript:alert(2)) :red[x]"

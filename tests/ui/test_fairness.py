@@ -12,8 +12,8 @@ from fairlearn.metrics import demographic_parity_difference, equalized_odds_diff
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import DownloadButton
 
+from tests.queries.test_fairness_logs import as_float, raw_labeled
 from tests.ui.test_app import APP, assert_no_exception
-from tests.unit.test_fairness_logs import as_float, raw_labeled
 
 # The AppTest workarounds (st.navigation flag, fresh caches) are autouse fixtures in
 # tests/ui/conftest.py; where they still live in test_app.py, use them from there.

@@ -18,7 +18,7 @@ import pytest
 from monitor.core.state import Actor
 from monitor.ops import notify
 from monitor.ops.alerts import actions as alerts
-from tests.unit.test_alerts_support import (
+from tests.ops.alerts.support import (
     T0,
     alert_settings,
     make_alert,

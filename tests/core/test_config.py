@@ -8,6 +8,7 @@ import pytest
 
 from monitor.core.config import load_settings
 from monitor.core.errors import ConfigError
+from tests.conftest import REPO_ROOT
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -80,7 +81,7 @@ def test_missing_explicit_file(tmp_path: Path) -> None:
 def test_repository_config_describes_the_demo_models(tmp_path: Path) -> None:
     from monitor.demo import demo_config_toml
 
-    repo_root = Path(__file__).resolve().parents[2]
+    repo_root = REPO_ROOT
     shipped = load_settings(repo_root / "monitor.toml", env={})
     generated = load_settings(_write(tmp_path, demo_config_toml("data")), env={})
     assert shipped.data_dir == repo_root / "data"

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_ratio
 
-from tests.unit.test_fairness import COMPAS, RATES
+from tests.metrics.fairness.test_fairness import COMPAS, RATES
 
 FILE_ARGS = ("--label", "label_value", "--prediction", "score")
 

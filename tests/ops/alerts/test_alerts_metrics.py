@@ -21,7 +21,7 @@ from monitor.core.state import StateStore
 from monitor.core.store import LogStore
 from monitor.ops.alerts import actions as alerts
 from tests.logwriter import write_jsonl
-from tests.unit.test_alerts_support import T0, alert_settings, minutes, write_predictions
+from tests.ops.alerts.support import T0, alert_settings, minutes, write_predictions
 
 NOW = minutes(600)
 CATS = ("a", "b", "b", "c")

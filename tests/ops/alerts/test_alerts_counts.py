@@ -13,7 +13,7 @@ import pytest
 from monitor.core.state import Actor, StateStore, to_text, utc_now
 from monitor.core.store import LogStore
 from monitor.ops.alerts import actions as alerts
-from tests.unit.test_alerts_support import (
+from tests.ops.alerts.support import (
     T0,
     alert_settings,
     minutes,

@@ -16,7 +16,8 @@ from monitor.core.state import Actor
 from monitor.ops.alerts import actions as alerts
 from monitor.ops.alerts.config import alerts_config
 from monitor.ops.alerts.rules import default_rules, format_duration, parse_duration
-from tests.unit.test_alerts_support import (
+from tests.conftest import REPO_ROOT
+from tests.ops.alerts.support import (
     T0,
     alert_settings,
     minutes,
@@ -474,7 +475,7 @@ def test_the_demo_config_evaluates_on_the_data_clock(tmp_path: Path) -> None:
     config = alerts_config(load_settings(tmp_path / "monitor.toml", env={}))
     latency = config.rule("latency_p95")
     assert config.clock == "data" and latency is not None and latency.threshold == 250.0
-    shipped = Path(__file__).resolve().parents[2] / "monitor.toml"
+    shipped = REPO_ROOT / "monitor.toml"
     assert shipped.read_text(encoding="utf-8") == demo_config_toml("data")
 
 

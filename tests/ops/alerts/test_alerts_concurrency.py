@@ -19,11 +19,12 @@ import pytest
 from monitor.core.state import StateStore
 from monitor.core.store import LogStore
 from monitor.ops.alerts import actions as alerts
-from tests.unit.test_alerts_support import alert_settings, minutes, series, write_predictions
+from tests.conftest import REPO_ROOT
+from tests.ops.alerts.support import alert_settings, minutes, series, write_predictions
 
 FEATURES = 200
 RULE = {"id": "holes", "metric": "missing_share", "threshold": 0.5, "window": "10m"}
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 
 ACK_RACE = """
 import json, sys, time

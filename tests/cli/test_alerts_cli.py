@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from monitor.cli.main import main
-from tests.unit.test_alerts_support import minutes, series, write_predictions
+from tests.ops.alerts.support import minutes, series, write_predictions
 
 CONFIG = """
 data_dir = "."

@@ -23,10 +23,11 @@ from monitor.ops.datasets.analysis import dataset_relation, fairness_data
 from monitor.ops.datasets.library import get_dataset
 from monitor.queries.drift_profile import profiles
 from monitor.queries.quality import quality_report
-from tests.unit.test_drift_cli import cli, real_cli
-from tests.unit.test_fairness_cli import assert_refused
+from tests.cli.test_drift_cli import cli, real_cli
+from tests.cli.test_fairness_cli import assert_refused
+from tests.conftest import REPO_ROOT
 
-COMPAS = Path(__file__).resolve().parents[1] / "data" / "compas_for_aequitas.csv"
+COMPAS = REPO_ROOT / "tests" / "data" / "compas_for_aequitas.csv"
 ROLES = ("--label", "label_value", "--prediction", "score", "--sensitive", "race,sex")
 
 

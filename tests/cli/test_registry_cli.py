@@ -1,6 +1,6 @@
 """`monitor models` and `monitor rollback` over a data directory of their own (the demo's
 logs and reference linked in, a fresh state database). Separate processes marking at
-once: tests/unit/test_registry_rollback.py."""
+once: tests/ops/registry/test_registry_rollback.py."""
 
 from __future__ import annotations
 
@@ -202,5 +202,5 @@ def test_rollback_lifecycle_and_the_exported_file(
 def test_refusals_exit_2_with_one_line(
     cli: Callable[..., Result], data_dir: Path, args: tuple[str, ...], words: str
 ) -> None:
-    """The core's refusals (tests/unit/test_registry_rollback.py) as one `error:` line."""
+    """The core's refusals (tests/ops/registry/test_registry_rollback.py) as one `error:` line."""
     refused(cli(data_dir, *args), words)
