@@ -1,4 +1,4 @@
-"""Benchmark: `monitor.alerts.evaluate` (every rule, every model) over the demo logs.
+"""Benchmark: `monitor.ops.alerts.actions.evaluate` (every rule, every model) over the demo logs.
 
 Usage:
     python benchmarks/bench_alerts.py [--sizes 200000,1000000] [--runs 5] [--warm 5]

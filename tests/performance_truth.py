@@ -1,5 +1,5 @@
 """Labeled predictions read straight from the log files with pyarrow and json, following
-docs/log-format.md, never through monitor.store: the independent side of the
+docs/log-format.md, never through monitor.core.store: the independent side of the
 performance tests.
 
 Rules applied here: a JSONL line counts when it is a JSON object with the required

@@ -1,5 +1,5 @@
 """Prediction records read straight from the log files (pyarrow and json, following
-docs/log-format.md, never through monitor.store), and numbers computed from them with
+docs/log-format.md, never through monitor.core.store), and numbers computed from them with
 pandas, numpy and sklearn: the independent side of the model-version tests; and alert
 rows for linking rollback marks to."""
 
@@ -85,7 +85,7 @@ def accuracy(
 
 def insert_alert(state: StateStore, model_id: str, *, alert_state: str = "firing") -> int:
     """An alert row as the alerts engine would write it; columns this test does not care
-    about get a placeholder of their type (the alerts table belongs to monitor.alerts)."""
+    about get a placeholder of their type (the alerts table belongs to monitor.ops.alerts)."""
     columns = state.read("PRAGMA table_info(alerts)")
     values: dict[str, Any] = {}
     for column in columns:

@@ -1,4 +1,4 @@
-# ruff: noqa: S608  (SQL built only from monitor.views, quote_literal and constants)
+# ruff: noqa: S608  (SQL built only from monitor.core.views, quote_literal and constants)
 """`monitor compact`: rewrite closed JSONL log files as Parquet without losing or doubling a record.
 
 For each JSONL file `X.jsonl` of a past day that nobody has written to for `min_age`:

@@ -30,7 +30,7 @@ def summarize(
     """A JSON-ready summary. Without --since/--until each model's window is the day
     ending at its newest prediction (old logs still show something). `active_alerts`
     counts, per severity, the model's alerts that need someone now (see
-    `monitor.alerts.active_counts`), from `state` or else the data directory's state
+    `monitor.ops.alerts.actions.active_counts`), from `state` or else the data directory's state
     store (all 0 when there is none yet: a summary never creates one)."""
     models = catalog.inventory(store)
     if model_id is not None:

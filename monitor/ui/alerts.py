@@ -41,7 +41,7 @@ VIEW_LABELS: Final[dict[View, str]] = {
 SEVERITY_ORDER: Final[tuple[Severity, ...]] = tuple(reversed(SEVERITIES))
 """Most severe first."""
 AUDIT_ENTITIES: Final = ("alert", "fingerprint")
-"""What monitor.alerts audits: alert episodes by id, silences by fingerprint."""
+"""What monitor.ops.alerts.actions audits: alert episodes by id, silences by fingerprint."""
 LIST_LIMIT: Final = 1000
 """Alerts read to name the rows of the audit history."""
 MAX_CARDS: Final = 50

@@ -1,6 +1,6 @@
 """Fairness from the logs: the demo's injected gap (credit-risk v3 vs women) is found in
 the right version and from the right day, and every count and rate equals a computation
-on the raw log files read here with pyarrow/json/pandas (not through monitor.store)."""
+on the raw log files read here with pyarrow/json/pandas (not through monitor.core.store)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Each test works on its own copy of a small demo data directory (4 days, 3,000
 predictions) so acknowledgements and silences never leak between tests. What the page
-shows is checked against the state read back with monitor.alerts, and the Overview's
+shows is checked against the state read back with monitor.ops.alerts, and the Overview's
 counts against a plain count over every stored alert.
 """
 

@@ -1,7 +1,7 @@
 """The Streamlit app run headless with AppTest, checked against counts read from the raw files.
 
 The expected numbers come from reading the demo's Parquet and JSONL files directly with
-pyarrow, json and pandas, following docs/log-format.md, never through monitor.store.
+pyarrow, json and pandas, following docs/log-format.md, never through monitor.core.store.
 """
 
 from __future__ import annotations

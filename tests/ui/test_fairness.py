@@ -1,5 +1,5 @@
 """The Fairness page run headless with AppTest over the demo logs; its numbers are checked
-against fairlearn on the raw log files (read without monitor.store)."""
+against fairlearn on the raw log files (read without monitor.core.store)."""
 
 from __future__ import annotations
 

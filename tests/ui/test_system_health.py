@@ -16,7 +16,7 @@ from tests.ui.test_app import APP, assert_no_exception
 @pytest.fixture(scope="module")
 def latencies(demo_dir: Path) -> pd.DataFrame:
     """timestamp, model_id, latency_ms, status of every valid prediction, read with pyarrow
-    and json (not through monitor.store)."""
+    and json (not through monitor.core.store)."""
     import json
 
     import pyarrow.parquet as pq

@@ -1,7 +1,7 @@
 """The drift method registry (no scipy import: the CLI lists the names cheaply).
 
 Each method is one descriptor: name, the feature kinds it applies to, its default
-threshold and whether it gives a p-value. Its function lives in `drift_methods`.
+threshold and whether it gives a p-value. Its function lives in `monitor.metrics.drift.methods`.
 """
 
 from __future__ import annotations

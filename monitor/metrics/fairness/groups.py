@@ -3,7 +3,7 @@
 A binary table becomes its distinct (group, label, prediction) cells with row counts
 and weight sums: every group metric, the summary and the bootstrap follow from these
 exactly, so a table of millions of rows crosses into Python as a few hundred cells
-(built by SQL GROUP BY in `monitor.fairness_sources`, or from arrays here). A
+(built by SQL GROUP BY in `monitor.queries.fairness`, or from arrays here). A
 regression table becomes per-group sums of weights and absolute / squared errors.
 Where the rows came from (a file, the logs, an upload) does not matter to the engine.
 """

@@ -15,7 +15,7 @@ episode (episode + 1, a new alert_id). Re-evaluation updates the open episode in
 
 Every transition appends to the audit table in the same transaction, and so does every
 run: one row with entity "evaluation" (`last_evaluation` reads it), so "checked, all
-quiet" differs from "never checked". Reached through `monitor.alerts`; see
+quiet" differs from "never checked". Reached through `monitor.ops.alerts.actions`; see
 docs/alerts.md.
 """
 

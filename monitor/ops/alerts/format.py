@@ -1,6 +1,6 @@
 """How alerts read in the dashboard: numbers with units, times, label sets, changes
 in the audit trail. Pure functions, no Streamlit (the Alerts page draws them via
-monitor.ui_alerts)."""
+monitor.ui.alert_cards)."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def format_labels(labels: Mapping[str, str]) -> str:
 def silence_until(
     choice: str, date: dt.date | None, time: dt.time | None, now: dt.datetime
 ) -> dt.datetime:
-    """The end of a silence from a preset, or from a UTC date and time (monitor.alerts
+    """The end of a silence from a preset, or from a UTC date and time (monitor.ops.alerts.actions
     refuses an end that has passed)."""
     if choice not in SILENCE_PRESETS:
         raise MonitorError(f"unknown silence duration {choice!r}; pick one of the options")

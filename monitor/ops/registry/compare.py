@@ -184,7 +184,7 @@ def worse_by(value: float, reference: float, *, higher_is_better: bool) -> float
 
 
 def allowed_drop(metric: str, reference: float, drop: float) -> float:
-    """The drop allowed, as monitor.executive judges it: points for accuracy, a relative
+    """The drop allowed, as monitor.findings.status judges it: points for accuracy, a relative
     share of the reference for error metrics."""
     return drop if metric == "accuracy" else drop * abs(reference)
 

@@ -169,7 +169,7 @@ def test_estimate_tracks_realized_metrics_under_covariate_shift(
 def test_estimate_does_not_follow_label_shift_and_is_flagged(tmp_path: Path) -> None:
     """Fewer defaults than the model expects from the second half on: the inputs and
     scores do not change, so the estimate cannot change; where labels exist the check
-    must say so. (Without labels nothing can; see monitor.metrics.estimation.)"""
+    must say so. (Without labels nothing can; see monitor.metrics.performance.estimation.)"""
     report, days = run(tmp_path, label_shift=True)
     buckets = report.buckets()
     before = [

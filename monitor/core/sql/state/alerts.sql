@@ -1,4 +1,4 @@
--- Alert episodes (monitor.alerts): one row per (fingerprint, episode), at most one open
+-- Alert episodes (monitor.ops.alerts): one row per (fingerprint, episode), at most one open
 -- (not resolved) episode per fingerprint. Times are ISO 8601 UTC text (they sort as time).
 CREATE TABLE IF NOT EXISTS alerts (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

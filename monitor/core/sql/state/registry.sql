@@ -1,4 +1,4 @@
--- Aliases (e.g. champion) per model, notes per version, rollback marks (monitor.registry).
+-- Aliases (e.g. champion) per model, notes per version, rollback marks (monitor.ops.registry).
 -- A rollback mark is `requested` until someone applies or cancels it; at most one
 -- requested mark per model (the partial unique index enforces it under concurrency).
 -- alert_ids: JSON array of alert ids; evidence: JSON snapshot of the comparison.
