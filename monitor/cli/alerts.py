@@ -17,7 +17,7 @@ STATES = ("firing", "pending", "nodata", "acknowledged", "silenced", "resolved",
 def until(text: str) -> dt.datetime:
     """An argparse type: an ISO 8601 time, or a duration from now such as 2h or 1d."""
     from monitor.core.state import utc_now
-    from monitor.ops.alerts.rules import parse_duration
+    from monitor.findings.rules import parse_duration
 
     try:
         return utc_now() + parse_duration(text)

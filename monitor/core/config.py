@@ -72,7 +72,7 @@ class Settings:
     source: Path | None = None
     """The file these settings came from, or None for built-in defaults."""
     alerts: Mapping[str, Any] = field(default_factory=dict)
-    """The `[alerts]` table as written (rules, webhook), validated by monitor.ops.alerts.config."""
+    """The `[alerts]` table as written (rules, webhook); see monitor.findings.rules_config."""
     read_only: bool = False
     """`[dashboard] read_only = true` hides every action button (acknowledge, rollback...)."""
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 
 from monitor.core.state import StateStore, to_text, utc_now
-from monitor.ops.alerts.rules import Webhook
+from monitor.findings.rules import Webhook
 
 if TYPE_CHECKING:
     from monitor.ops.alerts.types import Alert

@@ -19,12 +19,7 @@ from monitor.core.store import LogStore
 from monitor.metrics.intervals import CONFIDENCE, Metric
 from monitor.metrics.performance.baseline import Baseline, baseline_of
 from monitor.metrics.performance.binning import Binning
-from monitor.metrics.performance.estimation import (
-    REPLICATES,
-    Calibrator,
-    Method,
-    sample_calibrator,
-)
+from monitor.metrics.performance.estimation import REPLICATES, Calibrator, Method, sample_calibrator
 from monitor.metrics.performance.groups import overall_group
 from monitor.metrics.performance.report import BINNING, ReferenceFit
 from monitor.queries import performance as sql

@@ -14,8 +14,8 @@ from monitor.core.errors import InputError
 from monitor.core.state import STATE_FILE_NAME, StateStore
 from monitor.core.store import LogStore
 from monitor.findings import status as executive
+from monitor.findings.rules import SEVERITIES, Severity
 from monitor.ops.alerts.actions import active_counts
-from monitor.ops.alerts.rules import SEVERITIES, Severity
 
 
 def summarize(

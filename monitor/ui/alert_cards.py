@@ -9,9 +9,9 @@ from typing import Final
 import streamlit as st
 
 from monitor.core.state import Actor, StateStore, actor_label
+from monitor.findings.rules import Severity
 from monitor.ops.alerts.actions import Alert
 from monitor.ops.alerts.format import comparison, describe, since, when
-from monitor.ops.alerts.rules import Severity
 from monitor.ui import alert_actions
 from monitor.ui.context import escape_markdown
 

@@ -15,10 +15,10 @@ import streamlit as st
 
 from monitor.core.errors import MonitorError
 from monitor.core.state import StateStore, utc_now
+from monitor.findings.rules import SEVERITIES, Severity
 from monitor.ops.alerts import actions as alerts
 from monitor.ops.alerts.actions import Alert, StateFilter
 from monitor.ops.alerts.format import AUDIT_ROWS, audit_rows, when
-from monitor.ops.alerts.rules import SEVERITIES, Severity
 from monitor.ui.context import escape_markdown
 
 View = Literal["firing", "pending", "nodata", "acknowledged", "silenced", "resolved"]

@@ -21,9 +21,9 @@ from monitor.core.config import load_settings
 from monitor.core.errors import MonitorError
 from monitor.core.state import Actor, StateStore, utc_now
 from monitor.core.store import LogStore
+from monitor.findings.rules_config import alerts_config
 from monitor.ops.alerts import actions as alerts
 from monitor.ops.alerts import format as alert_format
-from monitor.ops.alerts.config import alerts_config
 from monitor.ui import alerts as ui_alerts
 from monitor.ui import context as ui
 from tests.ops.alerts.support import make_alert

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 
 from monitor.core.errors import InputError
 from monitor.core.state import Actor, AuditEntry, StateStore, record_audit, to_text, utc_now
+from monitor.findings.rules import SEVERITIES, Severity
 from monitor.ops.alerts.evaluation import EVALUATION_ENTITY, evaluate, last_evaluation
 from monitor.ops.alerts.rows import (
     COUNT_SQL,
@@ -32,7 +33,6 @@ from monitor.ops.alerts.rows import (
     alerts_by_ids,
     silence_from_row,
 )
-from monitor.ops.alerts.rules import SEVERITIES, Severity
 from monitor.ops.alerts.types import (
     SEVERITY_RANK,
     STATE_FILTERS,

@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Final
 
 from monitor.core.config import Settings
 from monitor.core.state import SYSTEM_ACTOR, StateStore, record_audit, to_text, utc_now
-from monitor.ops.alerts.config import alerts_config
+from monitor.findings.rules import AlertsConfig
+from monitor.findings.rules_config import alerts_config
 from monitor.ops.alerts.rows import alerts_by_ids
-from monitor.ops.alerts.rules import AlertsConfig
 from monitor.ops.alerts.state_machine import Observation, Run, apply
 from monitor.ops.alerts.types import EvaluationResult, Transition, as_utc, sort_alerts
 from monitor.ops.notify import Delivery, Event, deliver_all, record
@@ -110,7 +110,7 @@ def _measure(
     from monitor.core import catalog
     from monitor.core.catalog import Window
     from monitor.core.scope import Scope
-    from monitor.ops.alerts.signals import Measurer
+    from monitor.findings.signals import Measurer
 
     run = Run()
     measurer = Measurer(store, settings)

@@ -13,9 +13,9 @@ from typing import Any, Final
 from monitor.core.config import Settings
 from monitor.core.errors import MonitorError
 from monitor.core.state import AuditEntry, actor_label
+from monitor.findings.rules_config import alerts_config
 from monitor.ops.alerts import actions as alerts
 from monitor.ops.alerts.actions import Alert
-from monitor.ops.alerts.config import alerts_config
 
 SILENCE_PRESETS: Final[dict[str, dt.timedelta | None]] = {
     "1 hour": dt.timedelta(hours=1),

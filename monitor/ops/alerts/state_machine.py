@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from monitor.core.state import SYSTEM_ACTOR, dumps, from_text, loads, record_audit, to_text
-from monitor.ops.alerts.rules import AlertsConfig, Rule, format_duration
+from monitor.findings.rules import AlertsConfig, Rule, format_duration
 from monitor.ops.alerts.types import (
     AlertState,
     Transition,
@@ -32,7 +32,7 @@ from monitor.ops.notify import Event
 
 if TYPE_CHECKING:  # the metric engines (scipy, fairlearn) load only when rules are evaluated
     from monitor.core.catalog import Window
-    from monitor.ops.alerts.signals import Series
+    from monitor.findings.signals import Series
 
 _OPEN_SQL: Final = "SELECT * FROM alerts WHERE state <> 'resolved'"
 
@@ -73,7 +73,7 @@ def apply(
     touched: set[int],
 ) -> None:
     """The state machine, inside one write transaction."""
-    from monitor.ops.alerts.signals import Series
+    from monitor.findings.signals import Series
 
     open_rows = {row["fingerprint"]: row for row in tx.execute(_OPEN_SQL)}
     observations = list(run.observations)

@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 
 from monitor.core.errors import MonitorError
 from monitor.core.state import to_text, utc_now
-from monitor.ops.alerts.rules import SEVERITIES, Severity
+from monitor.findings.rules import SEVERITIES, Severity
 from monitor.ops.notify import Delivery
 
 AlertState = Literal["pending", "firing", "resolved", "nodata"]

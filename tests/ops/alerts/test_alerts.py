@@ -13,9 +13,9 @@ import pytest
 from monitor.core.config import Thresholds, parse_settings
 from monitor.core.errors import ConfigError, InputError
 from monitor.core.state import Actor
+from monitor.findings.rules import default_rules, format_duration, parse_duration
+from monitor.findings.rules_config import alerts_config
 from monitor.ops.alerts import actions as alerts
-from monitor.ops.alerts.config import alerts_config
-from monitor.ops.alerts.rules import default_rules, format_duration, parse_duration
 from tests.conftest import REPO_ROOT
 from tests.ops.alerts.support import (
     T0,

@@ -25,11 +25,11 @@ from monitor.core.config import ModelConfig, Settings
 from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.core.views import FeatureColumn
+from monitor.findings.rules import METRICS
 from monitor.metrics.drift.report import DriftReport
 from monitor.metrics.fairness import audit as fairness
 from monitor.metrics.health.service import ModelHealth
 from monitor.metrics.performance.report import MIN_LABELS, PerformanceReport, ReferenceFit
-from monitor.ops.alerts.rules import METRICS
 from monitor.queries import drift
 from monitor.queries.fairness import log_slices
 from monitor.queries.features import logged_features, present_counts

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from monitor.core.config import DEFAULT_CONFIG_NAME, Settings, _reject_unknown
 from monitor.core.errors import ConfigError
-from monitor.ops.alerts.rules import (
+from monitor.findings.rules import (
     CLOCKS,
     COMPARATORS,
     METRICS,
