@@ -10,6 +10,7 @@ The defaults come from `[thresholds]`; the `[alerts]` table of monitor.toml is r
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -216,6 +217,9 @@ class Rule:
     labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Only series whose label has one of these values (e.g. model = credit-risk)."""
     description: str = ""
+    critical: float | None = None
+    """Past this threshold (same comparator) a breach is critical whatever `severity`
+    says; None: never escalated."""
 
     @property
     def info(self) -> MetricInfo:
@@ -223,13 +227,13 @@ class Rule:
 
     def holds(self, value: float) -> bool:
         """Whether the alert condition is true for `value`."""
-        if self.comparator == ">":
-            return value > self.threshold
-        if self.comparator == ">=":
-            return value >= self.threshold
-        if self.comparator == "<":
-            return value < self.threshold
-        return value <= self.threshold
+        return _compare(value, self.comparator, self.threshold)
+
+    def severity_of(self, value: float) -> Severity:
+        """The severity of a breach by `value` (see `critical`)."""
+        if self.critical is not None and _compare(value, self.comparator, self.critical):
+            return "critical"
+        return self.severity
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether a series with these labels is watched (a label it lacks never matches)."""
@@ -238,6 +242,30 @@ class Rule:
     def applies_to_model(self, model_id: str) -> bool:
         allowed = self.labels.get("model")
         return allowed is None or model_id in allowed
+
+
+def _compare(value: float, comparator: Comparator, threshold: float) -> bool:
+    if comparator == ">":
+        return value > threshold
+    if comparator == ">=":
+        return value >= threshold
+    if comparator == "<":
+        return value < threshold
+    return value <= threshold
+
+
+@dataclass(frozen=True)
+class SeverityPolicy:
+    """When a breach of a default rule is critical rather than a warning (`[alerts.severity]`):
+    where the effect is large, not merely past the line."""
+
+    factor: float = 2.0
+    """Accuracy, F1 and MAE drops, p95 latency and missing shares past `factor` times
+    their threshold."""
+    error_rate_factor: float = 5.0
+    """Error rates past this many times their threshold."""
+    disparity_ratio: float = 0.5
+    """Fairness ratios (four-fifths screen) below this."""
 
 
 @dataclass(frozen=True)
@@ -266,14 +294,17 @@ class AlertsConfig:
         return None
 
 
-def default_rules(thresholds: Thresholds) -> tuple[Rule, ...]:
-    """The rules every installation starts with, from `[thresholds]`."""
+def default_rules(
+    thresholds: Thresholds, policy: SeverityPolicy = SeverityPolicy()
+) -> tuple[Rule, ...]:
+    """The rules every installation starts with, from `[thresholds]`; the severity
+    policy says where a breach turns critical."""
     hour, day, week = dt.timedelta(hours=1), dt.timedelta(days=1), dt.timedelta(days=7)
     five = dt.timedelta(minutes=5)
     zero = dt.timedelta(0)
     t = thresholds
-    return (
-        Rule("accuracy_drop", "accuracy_drop", ">", t.accuracy_drop, day, zero, "critical",
+    rules = (
+        Rule("accuracy_drop", "accuracy_drop", ">", t.accuracy_drop, day, zero, "warning",
              description="accuracy (or estimated accuracy) below the baseline by accuracy_drop"),
         Rule("f1_drop", "f1_drop", ">", t.accuracy_drop, week, zero, "warning",
              description="F1 below the baseline's by accuracy_drop"),
@@ -287,13 +318,31 @@ def default_rules(thresholds: Thresholds) -> tuple[Rule, ...]:
              description="share of missing values of a feature above missing_share"),
         Rule("latency_p95", "latency_p95_ms", ">", t.latency_p95_ms, hour, five, "warning",
              description="p95 latency above latency_p95_ms"),
-        Rule("error_rate", "error_rate", ">", t.error_rate, hour, five, "critical",
+        Rule("error_rate", "error_rate", ">", t.error_rate, hour, five, "warning",
              description="error rate above error_rate"),
         Rule("no_traffic", "throughput", "<=", 0.0, hour, zero, "critical",
              description="no predictions at all in the last hour"),
         Rule("fairness_ratio", "fairness_ratio", "<", t.fairness_tau, week, zero, "warning",
              description="a group's selection rate (MAE) ratio below fairness_tau"),
     )  # fmt: skip
+    return tuple(
+        dataclasses.replace(r, critical=default_critical(r.id, r.threshold, policy))
+        if r.severity != "critical"
+        else r
+        for r in rules
+    )
+
+
+def default_critical(rule_id: str, threshold: float, policy: SeverityPolicy) -> float | None:
+    """Where a default rule's breach turns critical, for its (possibly configured)
+    threshold; None for rules that stay warnings (drift: a cause, not yet an effect)."""
+    if rule_id in ("accuracy_drop", "f1_drop", "mae_increase", "missing_share", "latency_p95"):
+        return policy.factor * threshold
+    if rule_id == "error_rate":
+        return policy.error_rate_factor * threshold
+    if rule_id == "fairness_ratio":
+        return min(policy.disparity_ratio, threshold)
+    return None
 
 
 _DURATION: Final = re.compile(r"(\d+)([smhdw])")

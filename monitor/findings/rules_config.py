@@ -27,7 +27,9 @@ from monitor.findings.rules import (
     AlertsConfig,
     MetricInfo,
     Rule,
+    SeverityPolicy,
     Webhook,
+    default_critical,
     default_rules,
     parse_duration,
 )
@@ -41,7 +43,9 @@ _TOP_KEYS: Final = {
     "webhook_backoff_s",
     "dashboard_url",
     "rules",
+    "severity",
 }
+_SEVERITY_KEYS: Final = {"factor", "error_rate_factor", "disparity_ratio"}
 _RULE_KEYS: Final = {
     "id",
     "metric",
@@ -53,6 +57,7 @@ _RULE_KEYS: Final = {
     "labels",
     "enabled",
     "description",
+    "critical",
 }
 _RULE_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,79}")
 
@@ -70,7 +75,8 @@ def alerts_config(settings: Settings) -> AlertsConfig:
         raise ConfigError(
             f"{where}: alerts.clock must be one of {', '.join(CLOCKS)} (got {clock!r})"
         )
-    defaults = {r.id: r for r in default_rules(settings.thresholds)} if use_defaults else {}
+    policy = _parse_policy(raw.get("severity", {}), where)
+    defaults = {r.id: r for r in default_rules(settings.thresholds, policy)} if use_defaults else {}
     rules_raw = raw.get("rules", [])
     if not isinstance(rules_raw, list):
         raise ConfigError(f"{where}: alerts.rules must be an array of tables ([[alerts.rules]])")
@@ -78,7 +84,7 @@ def alerts_config(settings: Settings) -> AlertsConfig:
     seen: set[str] = set()
     for i, item in enumerate(rules_raw):
         key = f"alerts.rules[{i}]"
-        rule_id, rule = _parse_rule(item, defaults, where, key)
+        rule_id, rule = _parse_rule(item, defaults, policy, where, key)
         if rule_id in seen:
             raise ConfigError(f"{where}: {key}.id {rule_id!r} is defined twice")
         seen.add(rule_id)
@@ -89,8 +95,20 @@ def alerts_config(settings: Settings) -> AlertsConfig:
     return AlertsConfig(tuple(rules.values()), clock, _parse_webhook(raw, where))
 
 
+def _parse_policy(raw: Any, where: str) -> SeverityPolicy:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: alerts.severity must be a table")
+    _reject_unknown(raw, _SEVERITY_KEYS, where, "alerts.severity.")
+    found: dict[str, float] = {}
+    for name, value in raw.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ConfigError(f"{where}: alerts.severity.{name} must be a positive number")
+        found[name] = float(value)
+    return SeverityPolicy(**found)
+
+
 def _parse_rule(
-    raw: Any, defaults: Mapping[str, Rule], where: str, key: str
+    raw: Any, defaults: Mapping[str, Rule], policy: SeverityPolicy, where: str, key: str
 ) -> tuple[str, Rule | None]:
     """(id, rule); the rule is None when `enabled = false`."""
     if not isinstance(raw, dict):
@@ -149,6 +167,7 @@ def _parse_rule(
     description = raw.get("description", base.description if base else "")
     if not isinstance(description, str):
         raise ConfigError(f"{where}: {key}.description must be a string")
+    critical = _critical(raw, base, same_metric, rule_id, float(threshold), policy, where, key)
     return rule_id, Rule(
         rule_id,
         metric,
@@ -159,7 +178,34 @@ def _parse_rule(
         severity,
         labels,
         description,
+        critical,
     )
+
+
+def _critical(
+    raw: Mapping[str, Any],
+    base: Rule | None,
+    same_metric: bool,
+    rule_id: str,
+    threshold: float,
+    policy: SeverityPolicy,
+    where: str,
+    key: str,
+) -> float | None:
+    """`critical = X` (false: never escalate); a default rule keeps the policy's
+    escalation, moved with its threshold."""
+    if "critical" in raw:
+        value = raw["critical"]
+        if value is False:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: {key}.critical must be a number or false")
+        if not math.isfinite(value):
+            raise ConfigError(f"{where}: {key}.critical must be a finite number")
+        return float(value)
+    if base is None or not same_metric or base.critical is None:
+        return None
+    return default_critical(rule_id, threshold, policy)
 
 
 def _parse_labels(raw: Any, info: MetricInfo, where: str, key: str) -> dict[str, tuple[str, ...]]:

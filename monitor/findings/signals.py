@@ -16,7 +16,6 @@ a reference dataset, fairness without sensitive features) yields no series at al
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Final
 
 from monitor.core import tabular
@@ -25,6 +24,7 @@ from monitor.core.config import ModelConfig, Settings
 from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.core.views import FeatureColumn
+from monitor.findings.model import Series
 from monitor.findings.rules import METRICS
 from monitor.metrics.drift.report import DriftReport
 from monitor.metrics.fairness import audit as fairness
@@ -39,18 +39,6 @@ from monitor.queries.performance_report import performance
 
 _FITS: dict[str, ReferenceFit] = {}
 _MAX_FITS: Final = 32
-
-
-@dataclass(frozen=True)
-class Series:
-    labels: Mapping[str, str]
-    """Always `model`; plus the metric's dimensions (version, feature, group)."""
-    value: float | None
-    """None: no data (see `note`)."""
-    note: str = ""
-    """How the value was found (e.g. "estimated"), or why there is none."""
-    empty_window: bool = False
-    """The model logged no predictions in the window at all (a model-level series)."""
 
 
 class Measurer:
@@ -222,6 +210,7 @@ _PERFORMANCE: Mapping[str, tuple[str, bool]] = {
     "mae_increase": ("mae", True),
 }
 """metric -> (performance metric, compared with the baseline)."""
+_TITLES: Final[Mapping[str, str]] = {"accuracy": "accuracy", "f1": "F1"}
 
 
 def _performance_series(
@@ -263,11 +252,25 @@ def _performance_series(
         elif name == "mae":
             drop = (value - baseline) / baseline if baseline else None
             found.append(
-                Series(labels, drop, f"{note}; MAE {value:.4g} vs baseline {baseline:.4g}")
+                Series(
+                    labels,
+                    drop,
+                    f"{note}; MAE {value:.4g} vs baseline {baseline:.4g}",
+                    metric="MAE",
+                    observed=value,
+                    baseline=baseline,
+                )
             )
         else:
             found.append(
-                Series(labels, baseline - value, f"{note}; {value:.3f} vs baseline {baseline:.3f}")
+                Series(
+                    labels,
+                    baseline - value,
+                    f"{note}; {value:.3f} vs baseline {baseline:.3f}",
+                    metric=_TITLES.get(name, name),
+                    observed=value,
+                    baseline=baseline,
+                )
             )
     return tuple(found)
 
@@ -301,8 +304,16 @@ def _fairness_series(base: Mapping[str, str], report: fairness.FairnessReport) -
             found.append(Series(labels, None, f"{report.metric} undefined for {reference}"))
             continue
         folded = min(ratio, 1 / ratio) if ratio > 0 else 0.0
+        metric = report.metric.replace("_", " ")
         found.append(
-            Series(labels, folded, f"{report.metric} {ratio:.3g}x the {reference} group's")
+            Series(
+                labels,
+                folded,
+                f"{metric} {ratio:.3g}x the {reference} group's",
+                metric=metric,
+                ratio=ratio,
+                reference=reference,
+            )
         )
     if not found:
         return [Series(base, None, "no group large enough to judge besides the reference")]

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from monitor.core.errors import InputError
 from monitor.core.state import Actor, AuditEntry, StateStore, record_audit, to_text, utc_now
 from monitor.findings.rules import SEVERITIES, Severity
+from monitor.findings.text import describe_labels, fingerprint, format_value
 from monitor.ops.alerts.evaluation import EVALUATION_ENTITY, evaluate, last_evaluation
 from monitor.ops.alerts.rows import (
     COUNT_SQL,
@@ -46,9 +47,6 @@ from monitor.ops.alerts.types import (
     alert_document,
     alert_line,
     as_utc,
-    describe_labels,
-    fingerprint,
-    format_value,
     parse_time,
     shown,
 )

@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING, Final
 
 from monitor.core.config import Settings
 from monitor.core.state import SYSTEM_ACTOR, StateStore, record_audit, to_text, utc_now
-from monitor.findings.rules import AlertsConfig
+from monitor.findings.evaluate import evaluate as measure
 from monitor.findings.rules_config import alerts_config
 from monitor.ops.alerts.rows import alerts_by_ids
-from monitor.ops.alerts.state_machine import Observation, Run, apply
+from monitor.ops.alerts.state_machine import apply
 from monitor.ops.alerts.types import EvaluationResult, Transition, as_utc, sort_alerts
 from monitor.ops.notify import Delivery, Event, deliver_all, record
 
@@ -57,7 +57,7 @@ def evaluate(
     config = alerts_config(settings)
     moment = as_utc(now) if now is not None else utc_now()
     store.refresh()
-    run = _measure(store, settings, config, moment, explicit=now is not None)
+    run = measure(store, settings, moment, explicit=now is not None, config=config)
     transitions: list[Transition] = []
     events: list[tuple[int, Event]] = []
     touched: set[int] = set()
@@ -97,46 +97,3 @@ def last_evaluation(state: StateStore) -> dt.datetime | None:
     for `evaluate(now=T)`); None: never."""
     newest = state.audit_log(entity=EVALUATION_ENTITY, limit=1)
     return newest[0].at if newest else None
-
-
-def _measure(
-    store: LogStore,
-    settings: Settings,
-    config: AlertsConfig,
-    moment: dt.datetime,
-    *,
-    explicit: bool,
-) -> Run:
-    from monitor.core import catalog
-    from monitor.core.catalog import Window
-    from monitor.core.scope import Scope
-    from monitor.findings.signals import Measurer
-
-    run = Run()
-    measurer = Measurer(store, settings)
-    newest = {m.model_id: m.last_seen for m in catalog.inventory(store)}
-    model_ids = list(dict.fromkeys([*(m.id for m in settings.models), *newest]))
-    for model_id in model_ids:
-        model = settings.model(model_id)
-        at = moment
-        if not explicit and config.clock == "data" and model_id in newest:
-            at = newest[model_id]
-        run.times[model_id] = at
-        for rule in config.rules:
-            if not rule.applies_to_model(model_id) or not measurer.applies(rule.metric, model):
-                continue
-            window = Window(at - rule.window, at)
-            try:
-                found = measurer.measure(rule.metric, Scope(model_id, window))
-            except Exception as exc:  # one broken metric must not stop the others
-                run.failed.add((rule.id, model_id))
-                message = " ".join(str(exc).split()) or type(exc).__name__
-                run.errors.append(f"rule {rule.id}, model {model_id}: {message}")
-                continue
-            for series in found:
-                observation = Observation(rule, model_id, series, at, window)
-                if series.empty_window:
-                    run.empty[(rule.id, model_id)] = observation
-                elif rule.matches(series.labels):
-                    run.observations.append(observation)
-    return run

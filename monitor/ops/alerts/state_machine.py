@@ -14,69 +14,34 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from monitor.core.state import SYSTEM_ACTOR, dumps, from_text, loads, record_audit, to_text
-from monitor.findings.rules import AlertsConfig, Rule, format_duration
+from monitor.findings.model import Finding, Findings, Series
+from monitor.findings.rules import AlertsConfig
 from monitor.ops.alerts.types import (
     AlertState,
     Transition,
-    describe_labels,
-    fingerprint,
     finite,
-    format_value,
     time_text,
 )
 from monitor.ops.notify import Event
 
-if TYPE_CHECKING:  # the metric engines (scipy, fairlearn) load only when rules are evaluated
-    from monitor.core.catalog import Window
-    from monitor.findings.signals import Series
-
 _OPEN_SQL: Final = "SELECT * FROM alerts WHERE state <> 'resolved'"
-
-
-@dataclass(frozen=True)
-class Observation:
-    rule: Rule
-    model_id: str
-    series: Series
-    at: dt.datetime
-    window: Window
-
-    @property
-    def fingerprint(self) -> str:
-        return fingerprint(self.rule.id, self.series.labels)
-
-
-@dataclass
-class Run:
-    """What one evaluation measured, before it is written."""
-
-    observations: list[Observation] = field(default_factory=list)
-    empty: dict[tuple[str, str], Observation] = field(default_factory=dict)
-    """(rule, model) -> the no-predictions observation of a model with an empty window."""
-    failed: set[tuple[str, str]] = field(default_factory=set)
-    errors: list[str] = field(default_factory=list)
-    times: dict[str, dt.datetime] = field(default_factory=dict)
-    """model -> the time its windows ended at."""
 
 
 def apply(
     tx: sqlite3.Connection,
     config: AlertsConfig,
-    run: Run,
+    run: Findings,
     moment: dt.datetime,
     transitions: list[Transition],
     events: list[tuple[int, Event]],
     touched: set[int],
 ) -> None:
     """The state machine, inside one write transaction."""
-    from monitor.findings.signals import Series
-
     open_rows = {row["fingerprint"]: row for row in tx.execute(_OPEN_SQL)}
-    observations = list(run.observations)
+    findings = list(run.found)
     for (rule_id, model_id), empty in run.empty.items():
         # A model with no predictions in the window: its open series turn nodata; without
         # any, one model-level nodata alert says so.
@@ -86,11 +51,11 @@ def apply(
             if row["rule_id"] == rule_id and row["model_id"] == model_id
         ]
         if not series:
-            observations.append(empty)
+            findings.append(empty)
         for row in series:
             labels = loads(row["labels"])
-            observations.append(
-                Observation(
+            findings.append(
+                Finding(
                     empty.rule,
                     model_id,
                     Series(labels, None, empty.series.note),
@@ -99,17 +64,17 @@ def apply(
                 )
             )
     seen: set[str] = set()
-    for observation in observations:
-        seen.add(observation.fingerprint)
-        row = open_rows.get(observation.fingerprint)
-        change = _step(tx, observation, row, moment)
+    for finding in findings:
+        seen.add(finding.fingerprint)
+        row = open_rows.get(finding.fingerprint)
+        change = _step(tx, finding, row, moment)
         if change is None:
             continue
         alert_id, before, after, notify_event = change
         touched.add(alert_id)
         if before != after:
             transitions.append(
-                Transition(alert_id, observation.fingerprint, before, after, observation.rule.id)
+                Transition(alert_id, finding.fingerprint, before, after, finding.rule.id)
             )
         if notify_event is not None:
             events.append((alert_id, notify_event))
@@ -133,13 +98,13 @@ def apply(
 
 def _step(
     tx: sqlite3.Connection,
-    observation: Observation,
+    finding: Finding,
     row: sqlite3.Row | None,
     moment: dt.datetime,
 ) -> tuple[int, AlertState | None, AlertState, Event | None] | None:
     """Move one fingerprint's open episode (or none) to its next state; returns
     (alert_id, before, after, event to notify) or None when nothing is open or opened."""
-    rule, at, value = observation.rule, observation.at, observation.series.value
+    rule, at, value = finding.rule, finding.at, finding.series.value
     holds = value is not None and rule.holds(value)
     if row is None:
         if value is not None and not holds:
@@ -148,11 +113,11 @@ def _step(
         pending_since = at if target == "pending" else None
         if target == "pending" and rule.for_ <= dt.timedelta(0):
             target = "firing"
-        alert_id = _insert(tx, observation, target, pending_since, moment)
+        alert_id = _insert(tx, finding, target, pending_since, moment)
         return alert_id, None, target, "firing" if target == "firing" else None
     alert_id, before = int(row["id"]), row["state"]
     if value is not None and not holds:
-        _resolve(tx, row, at, "the condition no longer holds", observation)
+        _resolve(tx, row, at, "the condition no longer holds", finding)
         return alert_id, before, "resolved", "resolved" if row["started_at"] else None
     pending_since = from_text(row["pending_since"])
     started_at = from_text(row["started_at"])
@@ -175,11 +140,11 @@ def _step(
         (
             after,
             value,
-            rule.severity,
+            finding.severity or rule.severity,
             rule.threshold,
             rule.comparator,
             rule.info.page,
-            _summary(observation),
+            finding.summary,
             time_text(pending_since),
             time_text(started_at),
             to_text(at),
@@ -187,19 +152,19 @@ def _step(
         ),
     )
     if after != before:
-        _audit_transition(tx, alert_id, before, after, row["value"], value, observation)
+        _audit_transition(tx, alert_id, before, after, row["value"], value, finding)
     return alert_id, before, after, "firing" if after == "firing" and before != "firing" else None
 
 
 def _insert(
     tx: sqlite3.Connection,
-    observation: Observation,
+    finding: Finding,
     state: AlertState,
     pending_since: dt.datetime | None,
     moment: dt.datetime,
 ) -> int:
-    rule, at, series = observation.rule, observation.at, observation.series
-    fp = observation.fingerprint
+    rule, at, series = finding.rule, finding.at, finding.series
+    fp = finding.fingerprint
     episode = tx.execute(
         "SELECT coalesce(max(episode), 0) + 1 FROM alerts WHERE fingerprint = ?", (fp,)
     ).fetchone()[0]
@@ -211,22 +176,22 @@ def _insert(
             fp,
             episode,
             rule.id,
-            rule.severity,
-            observation.model_id,
+            finding.severity or rule.severity,
+            finding.model_id,
             dumps(dict(series.labels)),
             state,
             series.value,
             rule.threshold,
             rule.comparator,
             rule.info.page,
-            _summary(observation),
+            finding.summary,
             time_text(pending_since),
             to_text(at) if state == "firing" else None,
             to_text(at),
         ),
     )
     alert_id = int(cursor.lastrowid or 0)
-    _audit_transition(tx, alert_id, None, state, None, series.value, observation)
+    _audit_transition(tx, alert_id, None, state, None, series.value, finding)
     return alert_id
 
 
@@ -235,10 +200,10 @@ def _resolve(
     row: sqlite3.Row,
     at: dt.datetime,
     why: str,
-    observation: Observation | None = None,
+    finding: Finding | None = None,
 ) -> None:
-    value = observation.series.value if observation is not None else row["value"]
-    summary = _summary(observation) if observation is not None else row["summary"]
+    value = finding.series.value if finding is not None else row["value"]
+    summary = finding.summary if finding is not None else row["summary"]
     tx.execute(
         "UPDATE alerts SET state = 'resolved', value = ?, summary = ?, resolved_at = ?,"
         " last_evaluated_at = ? WHERE id = ?",
@@ -263,7 +228,7 @@ def _audit_transition(
     after: str,
     old_value: float | None,
     value: float | None,
-    observation: Observation,
+    finding: Finding,
 ) -> None:
     record_audit(
         tx,
@@ -272,20 +237,6 @@ def _audit_transition(
         entity="alert",
         entity_id=alert_id,
         before=None if before is None else {"state": before, "value": finite(old_value)},
-        after={"state": after, "value": finite(value), "evaluated_at": observation.at},
-        note=_summary(observation),
+        after={"state": after, "value": finite(value), "evaluated_at": finding.at},
+        note=finding.summary,
     )
-
-
-def _summary(observation: Observation) -> str:
-    rule, series = observation.rule, observation.series
-    info = rule.info
-    where = describe_labels(series.labels)
-    span = format_duration(rule.window)
-    if series.value is None:
-        return f"no data for {info.title} of {where} over {span}: {series.note}"
-    text = (
-        f"{info.title} {format_value(series.value, info.unit)} {rule.comparator} "
-        f"{format_value(rule.threshold, info.unit)} for {where} over {span}"
-    )
-    return f"{text} ({series.note})" if series.note else text

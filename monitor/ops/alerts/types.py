@@ -7,8 +7,6 @@ is `rows`. See docs/alerts.md.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -127,12 +125,6 @@ class AlreadyAcknowledged(MonitorError):
         self.at = at
 
 
-def fingerprint(rule_id: str, labels: Mapping[str, str]) -> str:
-    """Stable identity of a rule's series: a hash of the rule id and the sorted labels."""
-    text = json.dumps([rule_id, sorted(labels.items())], separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def sort_alerts(alerts: Iterable[Alert]) -> tuple[Alert, ...]:
     """Firing, nodata, pending, resolved; the most severe first, then by rule and id."""
     order = {"firing": 0, "nodata": 1, "pending": 2, "resolved": 3}
@@ -145,30 +137,6 @@ def sort_alerts(alerts: Iterable[Alert]) -> tuple[Alert, ...]:
 
 
 # -- formatting ------------------------------------------------------------------------------
-
-
-def describe_labels(labels: Mapping[str, str]) -> str:
-    """'credit-risk, version v3, gender = female' from a series' labels."""
-    parts = [labels.get("model", "?")]
-    if "version" in labels:
-        parts.append(f"version {labels['version'] or '(none)'}")
-    if "feature" in labels and "group" in labels:
-        parts.append(f"{labels['feature']} = {labels['group']}")
-    elif "feature" in labels:
-        parts.append(f"feature {labels['feature']}")
-    return ", ".join(parts)
-
-
-def format_value(value: float | None, unit: str) -> str:
-    if value is None:
-        return "n/a"
-    if unit == "ms":
-        return f"{value:,.0f} ms"
-    if unit == "share":
-        return f"{value:.1%}"
-    if unit == "per_min":
-        return f"{value:.3g}/min"
-    return f"{value:.3g}"
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
