@@ -1,13 +1,92 @@
-"""Overview: is anything wrong right now, and where do I look."""
+"""Overview: what is wrong now, how bad, and what to do; then each model at a glance."""
 
 import streamlit as st
 
 from monitor.core.scope import Scope
+from monitor.findings.model import Finding, Findings
 from monitor.findings.status import LABELS, SYMBOLS
 from monitor.metrics.health.service import in_window
+from monitor.ops.alerts.actions import Alert
 from monitor.ui import alerts as ui_alerts
 from monitor.ui import context as ui
+from monitor.ui import findings as ui_findings
 from monitor.ui.charts import traffic as charts
+
+MAX_LINES = 8
+"""Incident lines shown before the rest fold into an expander."""
+ICONS = {"critical": ":red[:material/error:]", "warning": ":orange[:material/warning:]"}
+
+
+def incident_line(finding: Finding, alert: Alert | None) -> None:
+    """One problem: who, what, how bad, since when, and the next actions."""
+    severity = finding.severity or "info"
+    with st.container(border=True):
+        text, actions = st.columns([3, 2], vertical_alignment="center")
+        text.markdown(
+            f"{ICONS.get(severity, '')} **{ui.escape_markdown(finding.subject)}**: "
+            f"{ui.escape_markdown(finding.headline)}  \n"
+            f"**{severity}** · {ui_findings.since_text(alert, finding)} · "
+            f"rule `{finding.rule.id}`"
+        )
+        if alert is not None and alert.acknowledged:
+            text.caption(f"Acknowledged by {ui.escape_markdown(alert.acknowledged_by or '')}")
+        elif alert is not None and alert.silenced():
+            text.caption(f"Silenced until {alert.silenced_until:%Y-%m-%d %H:%M} UTC")
+        explain, act, versions = actions.columns(3)
+        explain.page_link(
+            ui_findings.PAGES[finding.page],
+            label="Explain",
+            icon=":material/search:",
+            query_params=ui_findings.link_params(finding),
+        )
+        act.page_link("pages/alerts.py", label="Acknowledge", icon=":material/done:")
+        if finding.version:
+            versions.page_link(
+                "pages/models.py",
+                label="Versions",
+                icon=":material/history:",
+                query_params={"model": finding.model_id},
+            )
+
+
+def incident_board(found: Findings, evaluated: str) -> None:
+    """What is wrong now, worst first; healthy models in one line each."""
+    problems = found.problems()
+    st.subheader("What is wrong now")
+    st.caption(
+        f"{len(found.found):,} checks of {found.rules} rules over {len(found.models())} "
+        f"models, each as of its newest prediction; {evaluated}"
+    )
+    if not problems:
+        st.success("Nothing is wrong: every check passes.", icon=":material/check_circle:")
+    alerts = ui_findings.open_alerts(context.state)
+    for finding in problems[:MAX_LINES]:
+        incident_line(finding, alerts.get(finding.fingerprint))
+    if len(problems) > MAX_LINES:
+        with st.expander(f"{len(problems) - MAX_LINES} more problems"):
+            for finding in problems[MAX_LINES:]:
+                incident_line(finding, alerts.get(finding.fingerprint))
+    for model_id in found.models():
+        mine = found.problems(model_id)
+        checks = sum(1 for f in found.found if f.model_id == model_id)
+        if not mine:
+            st.markdown(
+                f":green[:material/check_circle:] **{ui.escape_markdown(model_id)}**: "
+                f"healthy, {checks} checks pass"
+            )
+    for error in found.errors:
+        st.warning(f"A rule could not be measured: {ui.escape_markdown(error)}")
+
+
+def family_verdict(found: Findings, model_id: str, page: str) -> tuple[str, str]:
+    """The worst finding of one page's family for a model: (verdict, why)."""
+    problems = [f for f in found.problems(model_id) if f.page == page]
+    if not problems:
+        return f"{SYMBOLS['ok']} {LABELS['ok']}", "every check passes"
+    worst = problems[0]
+    symbol = SYMBOLS["alert"] if worst.severity == "critical" else SYMBOLS["warning"]
+    return f"{symbol} {worst.severity}", f"{worst.subject}: {worst.headline}"
+
 
 context = ui.current()
 st.title("Overview")
@@ -18,8 +97,6 @@ if context.demo:
         "monitor your models.",
         icon=":material/science:",
     )
-
-alerts_checked = ui_alerts.overview_block(context.state)
 
 filters, scope = context.filters, context.scope
 if filters is None or scope is None:
@@ -32,11 +109,15 @@ assert filters is not None and scope is not None
 
 store = context.store
 model = filters.model
+board = ui_findings.board(store, context.settings, context.state)
+incident_board(board.findings, ui_alerts.last_checked(context.state))
+ui_alerts.overview_block(context.state)
 
 st.subheader("At a glance")
 st.caption(
-    f"Each model's {filters.window_label.lower()} up to its newest prediction, all versions; "
-    "deltas against the same length of time before, accuracy against the reference dataset."
+    f"Each model's {filters.window_label.lower()} up to its newest prediction, all versions "
+    "pooled (the problems above judge each version on its own traffic); deltas against the "
+    "same length of time before, accuracy against the reference dataset."
 )
 for other in context.models:
     window = ui.window_for(other, filters.window_label)
@@ -47,8 +128,7 @@ for other in context.models:
     trend = ui.traffic(store, other_scope, other_scope.bucket(finest="minute"))
     with st.container(border=True):
         st.markdown(f"**{ui.escape_markdown(other.model_id)}**")
-        if alerts_checked:
-            ui_alerts.model_alerts_caption(context.state, other.model_id)
+        ui_alerts.model_alerts_caption(context.state, other.model_id)
         cells = st.columns(6)
         found = status.headline
         if found is not None and found.value is not None:
@@ -84,13 +164,13 @@ for other in context.models:
             delta=None if p95_delta is None else f"{round(p95_delta) + 0:+,} ms",
             delta_color="off" if steady else "inverse",
         )
-        for cell, title, part, target in (
-            (cells[4], "Drift", status.drift, "pages/drift.py"),
-            (cells[5], "Fairness", status.fairness, "pages/fairness.py"),
-        ):
-            cell.metric(title, f"{SYMBOLS[part.state]} {LABELS[part.state]}", help=part.summary)
-            cell.page_link(target, label=f"Open {title}", icon=":material/arrow_forward:")
-            cell.caption(part.summary)
+        for cell, title, page in ((cells[4], "Drift", "drift"), (cells[5], "Fairness", "fairness")):
+            verdict, why = family_verdict(board.findings, other.model_id, page)
+            cell.metric(title, verdict, help=why)
+            cell.page_link(
+                ui_findings.PAGES[page], label=f"Open {title}", icon=":material/arrow_forward:"
+            )
+            cell.caption(ui.escape_markdown(why))
 
 st.subheader(f"{model.model_id} in detail")
 health = ui.model_health(store, scope)

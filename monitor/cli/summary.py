@@ -7,7 +7,7 @@ import argparse
 from monitor.cli.common import EXIT_OK, milliseconds, percent, print_json, settings, timestamp
 
 NAME = "summary"
-HELP = "traffic, error rate and latency per model"
+HELP = "what is wrong now, and traffic, error rate and latency per model"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not document["models"]:
         print(f"no predictions logged under {config.data_dir}")
+    for problem in document["problems"]:
+        print(f"{problem['severity']}: {problem['headline']} (rule {problem['rule']})")
     for entry in document["models"]:
         latency = entry["latency_ms"]
         print(

@@ -1,5 +1,6 @@
-"""The `monitor summary` document: per model, traffic, errors, latency, the headline metric
-against its baseline, and drift and fairness status in a window."""
+"""The `monitor summary` document: what is wrong now (the findings every view shows, worst
+first), and per model traffic, errors, latency, the headline metric against its baseline,
+and drift and fairness status in a window."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from monitor.core import catalog
 from monitor.core.catalog import Window
 from monitor.core.config import Settings
 from monitor.core.errors import InputError
-from monitor.core.state import STATE_FILE_NAME, StateStore
+from monitor.core.state import STATE_FILE_NAME, StateStore, utc_now
 from monitor.core.store import LogStore
 from monitor.findings import status as executive
+from monitor.findings.evaluate import evaluate
+from monitor.findings.model import Finding
 from monitor.findings.rules import SEVERITIES, Severity
 from monitor.ops.alerts.actions import active_counts
 
@@ -40,14 +43,19 @@ def summarize(
     if since is not None and until is not None and since > until:
         raise InputError("--since is after --until")
     alerts = _active_alerts(settings, state, [m.model_id for m in models])
+    found = evaluate(store, settings, until or utc_now(), explicit=until is not None)
+    problems = [f for f in found.problems() if model_id is None or f.model_id == model_id]
     entries = []
     for model in models:
         end = until or model.last_seen
         start = since or end - catalog.DEFAULT_SPAN
         status = executive.model_status(store, settings, model.model_id, Window(start, end))
-        entries.append(_entry(status, alerts.get(model.model_id, {})))
+        entry = _entry(status, alerts.get(model.model_id, {}))
+        worst = next((f.severity for f in problems if f.model_id == model.model_id), None)
+        entries.append({**entry, "status": worst or "ok"})
     invalid = store.invalid_records()
     return {
+        "problems": [finding_document(f) for f in problems],
         "models": entries,
         "invalid_records": {
             "total": sum(i.count for i in invalid),
@@ -61,6 +69,28 @@ def summarize(
                 for i in invalid
             ],
         },
+    }
+
+
+def finding_document(finding: Finding) -> dict[str, Any]:
+    """One finding as JSON: the same words and numbers the Overview shows."""
+    page, params = finding.link
+    return {
+        "model_id": finding.model_id,
+        "version": finding.version,
+        "rule": finding.rule.id,
+        "signal": finding.signal,
+        "severity": finding.severity,
+        "labels": dict(finding.series.labels),
+        "value": finding.value,
+        "threshold": finding.rule.threshold,
+        "comparator": finding.rule.comparator,
+        "critical_threshold": finding.rule.critical,
+        "headline": f"{finding.subject}: {finding.headline}",
+        "summary": finding.summary,
+        "window": {"start": finding.window.start.isoformat(), "end": finding.at.isoformat()},
+        "page": page,
+        "filters": params,
     }
 
 

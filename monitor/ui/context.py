@@ -234,6 +234,7 @@ def _sidebar(models: tuple[ModelInfo, ...]) -> Filters | None:
         sidebar.info("No predictions logged yet.")
         return None
     by_id = {m.model_id: m for m in models}
+    _apply_link(by_id)
     model_id = sidebar.selectbox("Model", list(by_id), key="filter_model")
     model = by_id[model_id]
     versions = sidebar.multiselect(
@@ -250,6 +251,26 @@ def _sidebar(models: tuple[ModelInfo, ...]) -> Filters | None:
         "(ends at the newest prediction)"
     )
     return Filters(model, tuple(versions), window, label)
+
+
+def _apply_link(by_id: Mapping[str, ModelInfo]) -> None:
+    """A link from a finding (`?model=ID&version=V&window=Last 7 days`) sets the
+    sidebar filters, once per link: the user's own choices afterwards stand."""
+    params = st.query_params
+    model_id = params.get("model")
+    if model_id is None or model_id not in by_id:
+        return
+    token = (model_id, params.get("version"), params.get("window"))
+    if st.session_state.get("_applied_link") == token:
+        return
+    st.session_state["_applied_link"] = token
+    st.session_state["filter_model"] = model_id
+    version = params.get("version")
+    known = {v.version for v in by_id[model_id].versions}
+    st.session_state[f"filter_versions_{model_id}"] = [version] if version in known else []
+    window = params.get("window")
+    if window in WINDOWS:
+        st.session_state["filter_window"] = window
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=])")

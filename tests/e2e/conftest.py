@@ -6,6 +6,7 @@ comes from `$MONITOR_CHROMIUM`, default /usr/bin/chromium (Debian's `chromium` p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -83,17 +84,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=15)
 
 
-@pytest.fixture(scope="session")
-def app_server(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`streamlit run app.py` on a free port over the shared demo data; yields the base URL.
-
-    The server's output is kept in artifacts/e2e/server.log when the session ends."""
+@contextlib.contextmanager
+def serve_app(config: Path, log: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port with `config`; yields the base URL and keeps
+    the server's output in artifacts/e2e/<log name> when it stops."""
     port = _free_port()
     env = os.environ.copy()
     env.pop("MONITOR_DATA_DIR", None)
-    env["MONITOR_CONFIG"] = str(demo_dir / "monitor.toml")
+    env["MONITOR_CONFIG"] = str(config)
     env["PYTHONUNBUFFERED"] = "1"
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
     command = [
         sys.executable,
         "-m",
@@ -122,7 +121,15 @@ def app_server(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     finally:
         _stop(process)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(log, ARTIFACTS / "server.log")
+        shutil.copyfile(log, ARTIFACTS / log.name)
+
+
+@pytest.fixture(scope="session")
+def app_server(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app over the shared demo data; yields the base URL."""
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with serve_app(demo_dir / "monitor.toml", log) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -150,3 +150,26 @@ def test_healthy_series_are_findings_too_and_never_problems(found: Findings) -> 
     assert healthy and all(f.severity is None for f in healthy)
     assert set(found.models()) == {"credit-risk", "demand-forecast"}
     assert found.rules >= 10 and found.errors == []
+
+
+def test_summary_and_check_report_the_same_findings_as_the_overview(
+    demo_dir: Path, store: LogStore, settings: Settings, tmp_path: Path
+) -> None:
+    """One evaluation, many views: `monitor summary` lists the board's problems in its
+    order and words, and `monitor check` fires an alert for each of them."""
+    from monitor.core.state import StateStore
+    from monitor.ops.alerts.evaluation import evaluate as evaluate_alerts
+    from monitor.reports.summary import summarize
+
+    now = dt.datetime.now(dt.UTC)
+    found = evaluate(store, settings, now)
+    document = summarize(store, settings, state=StateStore(tmp_path / "state.sqlite"))
+    expected = [(f.rule.id, f.fingerprint, f"{f.subject}: {f.headline}") for f in found.problems()]
+    listed = [(p["rule"], p["severity"], p["headline"]) for p in document["problems"]]
+    assert [(r, h) for r, _, h in listed] == [(r, h) for r, _, h in expected]
+    assert [s for _, s, _ in listed] == [f.severity for f in found.problems()]
+    statuses = {m["model_id"]: m["status"] for m in document["models"]}
+    assert statuses["credit-risk"] == "critical"
+    result = evaluate_alerts(store, settings, StateStore(tmp_path / "check.sqlite"), notify=False)
+    firing = {a.fingerprint: a.severity for a in result.alerts if a.state in ("pending", "firing")}
+    assert {f.fingerprint: f.severity for f in found.problems()} == firing

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Final
 from monitor.core.config import Settings
 from monitor.core.state import SYSTEM_ACTOR, StateStore, record_audit, to_text, utc_now
 from monitor.findings.evaluate import evaluate as measure
+from monitor.findings.model import Findings
 from monitor.findings.rules_config import alerts_config
 from monitor.ops.alerts.rows import alerts_by_ids
 from monitor.ops.alerts.state_machine import apply
@@ -48,16 +49,21 @@ def evaluate(
     *,
     now: dt.datetime | None = None,
     notify: bool = True,
+    findings: Findings | None = None,
 ) -> EvaluationResult:
     """Evaluate every rule for every model, update the alerts and record the run (one
     audit row, in the same transaction), then notify.
 
     `now` fixes the evaluation time (for windows and silences); without it the wall clock
-    is used, or with `[alerts] clock = "data"` each model's newest prediction."""
+    is used, or with `[alerts] clock = "data"` each model's newest prediction.
+    `findings`: this run's measurements when the caller already made them (the
+    dashboard shows the same findings it records), else they are measured here."""
     config = alerts_config(settings)
     moment = as_utc(now) if now is not None else utc_now()
-    store.refresh()
-    run = measure(store, settings, moment, explicit=now is not None, config=config)
+    if findings is None:
+        store.refresh()
+        findings = measure(store, settings, moment, explicit=now is not None, config=config)
+    run = findings
     transitions: list[Transition] = []
     events: list[tuple[int, Event]] = []
     touched: set[int] = set()
