@@ -196,3 +196,31 @@ def test_invalid_config_shows_an_error_not_a_traceback(
     assert len(errors) == 1, errors
     assert "task" in errors[0]
     assert not at.metric
+
+
+def test_a_finding_link_sets_the_filters_once(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The Overview's Explain links carry ?model=&version=&window=: the linked page opens
+    on that model, version and window; the user's own choice afterwards stands."""
+    import shutil
+
+    data = tmp_path / "demo"
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("state.sqlite*"))
+    monkeypatch.setenv("MONITOR_CONFIG", str(data / "monitor.toml"))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["model"] = "credit-risk"
+    at.query_params["version"] = "v3"
+    at.query_params["window"] = "Last 7 days"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="filter_model").value == "credit-risk"
+    assert at.multiselect(key="filter_versions_credit-risk").value == ["v3"]
+    assert at.selectbox(key="filter_window").value == "Last 7 days"
+    at.selectbox(key="filter_window").select("Last 24 hours").run()
+    assert at.selectbox(key="filter_window").value == "Last 24 hours"
+    unknown = AppTest.from_file(str(APP), default_timeout=60)
+    unknown.query_params["model"] = "no-such-model"
+    unknown.run()
+    assert not unknown.exception
+    assert unknown.selectbox(key="filter_model").value == "credit-risk"
