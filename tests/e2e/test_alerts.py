@@ -57,6 +57,10 @@ def test_acknowledge_an_alert_with_a_note_and_see_it_after_a_reload(
         page.reload(wait_until="domcontentloaded")
         expect(page.get_by_role("heading", name="Alerts", exact=True)).to_be_visible()
         wait_for_app_idle(page)
+        # someone has it now: it is under Acknowledged, no longer under Firing
+        expect(page.locator(f".st-key-alert_card_{alert_id}")).to_have_count(0)
+        page.locator(".st-key-alerts_view").get_by_text(re.compile(r"^Acknowledged \(")).click()
+        wait_for_app_idle(page)
         card = page.locator(f".st-key-alert_card_{alert_id}")
         expect(card).to_contain_text(f"Acknowledged by {name} (unverified)")
         expect(card.get_by_text(note, exact=True)).to_be_visible()  # literal, not HTML

@@ -229,7 +229,10 @@ def test_acknowledge_with_a_note_is_persisted_and_audited(
         target.alert_id
     ]
     assert any(f"Alert {target.alert_id} acknowledged" in s.value for s in at.success)
-    # the card now offers to take it back instead
+    # it left the Firing view (someone has it) for the Acknowledged one, whose card
+    # offers to take it back instead
+    assert f"ack_open_{target.alert_id}" not in {b.key for b in at.button}
+    at.button_group(key="alerts_view").set_value("acknowledged").run()
     keys = {b.key for b in at.button}
     assert f"ack_{target.alert_id}" not in keys
     assert f"unack_{target.alert_id}" in keys
@@ -302,6 +305,7 @@ def test_silence_needs_a_reason_then_mutes_the_fingerprint_until_the_preset(
     expected = started + dt.timedelta(hours=4)
     assert abs((silences[0].until - expected).total_seconds()) < 60
     assert at.button_group(key="alerts_view").options[4] == "Silenced (1)"
+    at.button_group(key="alerts_view").set_value("silenced").run()
 
     at.button(key=f"unsilence_{key}").click().run()
     assert_no_exception(at)

@@ -33,8 +33,11 @@ LIST_SQL: Final = (
 WHERE (:model IS NULL OR a.model_id = :model)
   AND (:filter = 'all'
     OR (:filter = 'active' AND a.state <> 'resolved')
-    OR (:filter IN ('firing', 'pending', 'nodata', 'resolved') AND a.state = :filter)
-    OR (:filter = 'acknowledged' AND a.state <> 'resolved' AND a.acknowledged_by IS NOT NULL)
+    OR (:filter = 'resolved' AND a.state = 'resolved')
+    OR (:filter IN ('firing', 'pending', 'nodata') AND a.state = :filter
+        AND a.acknowledged_by IS NULL AND s.id IS NULL)
+    OR (:filter = 'acknowledged' AND a.state <> 'resolved' AND a.acknowledged_by IS NOT NULL
+        AND s.id IS NULL)
     OR (:filter = 'silenced' AND a.state <> 'resolved' AND s.id IS NOT NULL))
 ORDER BY
     CASE a.state WHEN 'firing' THEN 0 WHEN 'nodata' THEN 1 WHEN 'pending' THEN 2 ELSE 3 END,
@@ -50,19 +53,21 @@ _SILENCED: Final = """EXISTS (
 COUNT_SQL: Final = (
     """
 SELECT
-    count(*) FILTER (WHERE a.state = 'firing') AS firing,
-    count(*) FILTER (WHERE a.state = 'pending') AS pending,
-    count(*) FILTER (WHERE a.state = 'nodata') AS nodata,
-    count(*) FILTER (WHERE a.state <> 'resolved' AND a.acknowledged_by IS NOT NULL)
-        AS acknowledged,
-    count(*) FILTER (WHERE a.state <> 'resolved' AND """
-    + _SILENCED
-    + """) AS silenced,
+    count(*) FILTER (WHERE a.state = 'firing' AND a.acknowledged_by IS NULL AND NOT silenced)
+        AS firing,
+    count(*) FILTER (WHERE a.state = 'pending' AND a.acknowledged_by IS NULL AND NOT silenced)
+        AS pending,
+    count(*) FILTER (WHERE a.state = 'nodata' AND a.acknowledged_by IS NULL AND NOT silenced)
+        AS nodata,
+    count(*) FILTER (WHERE a.state <> 'resolved' AND a.acknowledged_by IS NOT NULL
+        AND NOT silenced) AS acknowledged,
+    count(*) FILTER (WHERE a.state <> 'resolved' AND silenced) AS silenced,
     count(*) FILTER (WHERE a.state = 'resolved') AS resolved,
     count(*) FILTER (WHERE a.state <> 'resolved') AS active,
     count(*) AS "all"
-FROM alerts AS a
-WHERE :model IS NULL OR a.model_id = :model
+FROM (SELECT a.*, """
+    + _SILENCED
+    + """ AS silenced FROM alerts AS a WHERE :model IS NULL OR a.model_id = :model) AS a
 """
 )
 NEEDING_SOMEONE_SQL: Final = (

@@ -74,11 +74,17 @@ def _plain_counts(
         if model_id is not None and a.labels.get("model") != model_id:
             continue
         counts["all"] += 1
-        counts[a.state] += 1
-        if a.state != "resolved":
-            counts["active"] += 1
-            counts["acknowledged"] += a.acknowledged
-            counts["silenced"] += a.silenced(now)
+        if a.state == "resolved":
+            counts["resolved"] += 1
+            continue
+        # The views partition the open alerts: silenced, else acknowledged, else their state.
+        counts["active"] += 1
+        if a.silenced(now):
+            counts["silenced"] += 1
+        elif a.acknowledged:
+            counts["acknowledged"] += 1
+        else:
+            counts[a.state] += 1
     return counts
 
 
@@ -106,7 +112,8 @@ def test_the_crowded_state_has_every_kind_of_alert(crowded: tuple[Path, StateSto
     assert counted["all"] > 1000 and counted["firing"] > 1000
     assert len(alerts.list_alerts(state, state_filter="all", now=NOW)) == 1000
     assert all(counted[name] > 0 for name in alerts.STATE_FILTERS), counted
-    assert (counted["acknowledged"], counted["silenced"]) == (5, 3)
+    # 5 acknowledged, 2 of them also silenced: silenced wins (the views partition)
+    assert (counted["acknowledged"], counted["silenced"]) == (3, 3)
     # a silence counts while it is in force
     assert alerts.count_alerts(state, now=minutes(10))["silenced"] == 4
     assert alerts.count_alerts(state, now=minutes(61))["silenced"] == 0
