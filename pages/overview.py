@@ -4,12 +4,12 @@ import streamlit as st
 
 from monitor.core.scope import Scope
 from monitor.findings.model import Finding, Findings
-from monitor.findings.status import LABELS, SYMBOLS
 from monitor.metrics.health.service import in_window
 from monitor.ops.alerts.actions import Alert
 from monitor.ui import alerts as ui_alerts
 from monitor.ui import context as ui
 from monitor.ui import findings as ui_findings
+from monitor.ui import health as ui_health
 from monitor.ui.charts import traffic as charts
 
 MAX_LINES = 8
@@ -21,7 +21,7 @@ def incident_line(finding: Finding, alert: Alert | None) -> None:
     """One problem: who, what, how bad, since when, and the next actions."""
     severity = finding.severity or "info"
     with st.container(border=True):
-        text, actions = st.columns([3, 2], vertical_alignment="center")
+        text, actions = st.columns([5, 4], vertical_alignment="center")
         text.markdown(
             f"{ICONS.get(severity, '')} **{ui.escape_markdown(finding.subject)}**: "
             f"{ui.escape_markdown(finding.headline)}  \n"
@@ -32,7 +32,7 @@ def incident_line(finding: Finding, alert: Alert | None) -> None:
             text.caption(f"Acknowledged by {ui.escape_markdown(alert.acknowledged_by or '')}")
         elif alert is not None and alert.silenced():
             text.caption(f"Silenced until {alert.silenced_until:%Y-%m-%d %H:%M} UTC")
-        explain, act, versions = actions.columns(3)
+        explain, act, versions = actions.columns([1, 1.4, 1.1])
         explain.page_link(
             ui_findings.PAGES[finding.page],
             label="Explain",
@@ -78,14 +78,20 @@ def incident_board(found: Findings, evaluated: str) -> None:
         st.warning(f"A rule could not be measured: {ui.escape_markdown(error)}")
 
 
+BADGES = {
+    "ok": ":green-badge[:material/check: ok]",
+    "warning": ":orange-badge[:material/warning: warning]",
+    "critical": ":red-badge[:material/error: critical]",
+}
+
+
 def family_verdict(found: Findings, model_id: str, page: str) -> tuple[str, str]:
-    """The worst finding of one page's family for a model: (verdict, why)."""
+    """The worst finding of one page's family for a model: (badge, why)."""
     problems = [f for f in found.problems(model_id) if f.page == page]
     if not problems:
-        return f"{SYMBOLS['ok']} {LABELS['ok']}", "every check passes"
+        return BADGES["ok"], "every check passes"
     worst = problems[0]
-    symbol = SYMBOLS["alert"] if worst.severity == "critical" else SYMBOLS["warning"]
-    return f"{symbol} {worst.severity}", f"{worst.subject}: {worst.headline}"
+    return BADGES[worst.severity or "warning"], f"{worst.subject}: {worst.headline}"
 
 
 context = ui.current()
@@ -132,9 +138,10 @@ for other in context.models:
         cells = st.columns(6)
         found = status.headline
         if found is not None and found.value is not None:
+            shown = f"{found.value:.3f}" if found.metric == "accuracy" else f"{found.value:,.3g}"
             cells[0].metric(
-                f"{found.label} (estimated)" if found.estimated else found.label,
-                f"{found.value:.3f}" if found.metric == "accuracy" else f"{found.value:,.3g}",
+                found.label,
+                f"≈{shown}" if found.estimated else shown,  # ≈: estimated without labels
                 delta=None if found.delta is None else f"{found.delta:+.3f} vs baseline",
                 delta_color="normal" if found.higher_is_better else "inverse",
                 help=status.performance.summary,
@@ -149,24 +156,25 @@ for other in context.models:
             chart_type="bar",
             help="Predictions in the window, per bucket in the little chart.",
         )
-        error_delta = status.error_rate_delta
+        errors = ui_health.error_rate_tile(status.health, status.previous)
         cells[2].metric(
             "Errors",
-            "n/a" if status.health.error_rate is None else f"{status.health.error_rate:.2%}",
-            delta=None if error_delta is None else f"{error_delta * 100:+.2f} pp",
-            delta_color="inverse",
+            errors.value,
+            delta=errors.delta,
+            delta_color=errors.delta_color,
+            delta_arrow=errors.delta_arrow,
         )
-        p95, p95_delta = status.health.latency.p95, status.p95_delta
-        steady = p95_delta is not None and round(p95_delta) == 0
+        p95 = ui_health.latency_tile(status.health, status.previous, "p95")
         cells[3].metric(
             "p95",
-            "n/a" if p95 is None else f"{p95:,.0f} ms",
-            delta=None if p95_delta is None else f"{round(p95_delta) + 0:+,} ms",
-            delta_color="off" if steady else "inverse",
+            p95.value,
+            delta=p95.delta,
+            delta_color=p95.delta_color,
+            delta_arrow=p95.delta_arrow,
         )
         for cell, title, page in ((cells[4], "Drift", "drift"), (cells[5], "Fairness", "fairness")):
             verdict, why = family_verdict(board.findings, other.model_id, page)
-            cell.metric(title, verdict, help=why)
+            cell.markdown(f"{title}  \n{verdict}", help=ui.escape_markdown(why))
             cell.page_link(
                 ui_findings.PAGES[page], label=f"Open {title}", icon=":material/arrow_forward:"
             )

@@ -1,7 +1,7 @@
 """Prediction records read straight from the log files (pyarrow and json, following
 docs/log-format.md, never through monitor.core.store), and numbers computed from them with
-pandas, numpy and sklearn: the independent side of the model-version tests; and alert
-rows for linking rollback marks to."""
+pandas, numpy, sklearn and fairlearn: the independent side of the model-version tests;
+and alert rows for linking rollback marks to."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import fairlearn.metrics as fm
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
@@ -81,6 +82,67 @@ def accuracy(
     rows = rows[rows["truth"].notna()]
     truth, predicted = rows["truth"].map(canonical), rows["prediction"].map(canonical)
     return float(skm.accuracy_score(truth, predicted)), len(rows)
+
+
+def labeled_in(
+    labeled: pd.DataFrame, version: str, start: dt.datetime, end: dt.datetime
+) -> pd.DataFrame:
+    """A version's labeled ok predictions in [start, end] (rows of
+    `tests.performance_truth.labeled_predictions`), with `truth` and `prediction` as
+    canonical text."""
+    rows = between(labeled[labeled["version"] == version], start, end)
+    rows = rows[rows["truth"].notna()].copy()
+    rows["truth"], rows["prediction"] = (
+        rows["truth"].map(canonical),
+        rows["prediction"].map(canonical),
+    )
+    return rows
+
+
+def reference_rows(data_dir: Path, model_id: str) -> pd.DataFrame:
+    """The model's reference file (label/prediction as canonical text as `truth` and
+    `prediction`, plus the feature columns)."""
+    rows: pd.DataFrame = pq.read_table(data_dir / "reference" / f"{model_id}.parquet").to_pandas()
+    rows["truth"], rows["prediction"] = (
+        rows["label"].map(canonical),
+        rows["prediction"].map(canonical),
+    )
+    return rows
+
+
+def f1(rows: pd.DataFrame, positive: str = "1") -> float:
+    """sklearn's F1 of `prediction` against `truth` (rows from `labeled_in` / `reference_rows`)."""
+    return float(skm.f1_score(rows["truth"], rows["prediction"], pos_label=positive))
+
+
+def selection_screen(
+    rows: pd.DataFrame,
+    feature: str,
+    *,
+    positive: str = "1",
+    min_size: int = 50,
+    min_class: int = 10,
+) -> tuple[str, str, float]:
+    """The four-fifths screen by hand, with fairlearn's selection rate per group: groups
+    with fewer than `min_size` rows or `min_class` labels of either class are not judged;
+    the reference is the largest judged group. Returns the judged group furthest from it
+    (by min(r, 1/r)), the reference group and the ratio of their selection rates."""
+    truth, predicted = rows["truth"] == positive, rows["prediction"] == positive
+    frame = fm.MetricFrame(
+        metrics=fm.selection_rate, y_true=truth, y_pred=predicted, sensitive_features=rows[feature]
+    )
+    rates = frame.by_group
+    sizes = rows.groupby(feature).size()
+    positives = truth.groupby(rows[feature]).sum()
+    judged = [
+        g
+        for g in sizes.index
+        if sizes[g] >= min_size and min_class <= positives[g] <= sizes[g] - min_class
+    ]
+    reference = max(judged, key=lambda g: sizes[g])
+    ratios = {g: float(rates[g] / rates[reference]) for g in judged if g != reference}
+    worst = min(ratios, key=lambda g: min(ratios[g], 1 / ratios[g]))
+    return str(worst), str(reference), ratios[worst]
 
 
 def insert_alert(state: StateStore, model_id: str, *, alert_state: str = "firing") -> int:

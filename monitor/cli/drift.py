@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import argparse
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from monitor.cli.common import EXIT_OK, print_json
-from monitor.cli.tables import add_table_arguments, open_tables
+from monitor.cli.tables import Tables, add_table_arguments, column_lines, open_tables
 from monitor.metrics.drift.registry import CORRECTIONS, METHODS
+
+if TYPE_CHECKING:
+    from monitor.metrics.drift.report import FeatureDrift
 
 NAME = "drift"
 HELP = "feature drift between a reference and current data (files or a model's logs)"
@@ -71,13 +75,21 @@ def run(args: argparse.Namespace) -> int:
             drift_share=share,
             thresholds={"psi": thresholds.psi} if thresholds is not None else None,
         )
+        targets = _target_drift(args, tables)
     finally:
         tables.close()
     code = EXIT_DRIFT if args.fail_on_drift and report.dataset_drift else EXIT_OK
     if args.json:
-        from monitor.reports.drift_export import report_document
+        from monitor.reports.drift_export import feature_object, report_document
 
-        print_json(report_document(report, tables.reference.label, tables.current.label))
+        document = report_document(report, tables.reference.label, tables.current.label)
+        if tables.columns is not None:
+            document["columns"] = tables.columns.document()
+        if targets is not None:
+            document["targets"] = [
+                feature_object(f) | {"role": role, "column": column} for f, role, column in targets
+            ]
+        print_json(document)
         return code
     share_text = "n/a" if report.share_drifted is None else f"{report.share_drifted:.0%}"
     verdict = "DRIFT" if report.dataset_drift else "no dataset drift"
@@ -90,4 +102,35 @@ def run(args: argparse.Namespace) -> int:
         score = "" if f.score is None else f"{f.method} {f.score:.4g} (threshold {f.threshold:.4g})"
         flag = "DRIFTED" if f.drifted else ""
         print(f"  {f.feature}: {f.kind or '-'} {score} {f.status} {flag}".rstrip())
+    for f, role, column in targets or ():
+        score = "" if f.score is None else f"{f.method} {f.score:.4g} (threshold {f.threshold:.4g})"
+        flag = "DRIFTED" if f.drifted else ""
+        print(f"  {role} drift ({column}): {f.kind or '-'} {score} {f.status} {flag}".rstrip())
+    if tables.columns is not None:
+        for line in column_lines(tables.columns, tables.model):
+            print(line)
     return code
+
+
+def _target_drift(
+    args: argparse.Namespace, tables: Tables
+) -> list[tuple[FeatureDrift, str, str]] | None:
+    """Label, prediction and score drift of two files (None unless both sides are files),
+    with each one's role and column; their kinds follow the model's task, else the values."""
+    if args.reference is None or args.current is None:
+        return None
+    if not tables.reference.targets:
+        return []
+    from monitor.core.tabular import TARGET_NAMES
+    from monitor.queries.drift import target_drift
+
+    found = target_drift(
+        tables.runner,
+        tables.reference,
+        tables.current,
+        task=None if tables.model is None else tables.model.task,
+        method=args.method,
+        alpha=args.alpha,
+    )
+    columns = {TARGET_NAMES[role]: (role, c.name) for role, c in tables.reference.targets.items()}
+    return [(f, *columns[f.feature]) for f in found.features]

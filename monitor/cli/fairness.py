@@ -13,19 +13,23 @@ enough) does not fail the gate: `four_fifths_passed` is null and a note says why
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
 
 from monitor.cli.common import EXIT_OK, print_json, settings, timestamp
+from monitor.cli.tables import add_role_arguments, role_names
 from monitor.core.errors import InputError
+from monitor.queries.column_roles import ColumnUse
 
 NAME = "fairness"
 HELP = "fairness by group: metrics, disparity to a reference group, four-fifths screen"
 EXIT_DISPARITY = 3
 """Exit code of a failed four-fifths screen under --fail-on-disparity."""
 
-_FILE_ONLY = ("label", "prediction", "score", "threshold", "weight", "task", "positive_label")
+_FILE_ONLY: tuple[str, ...] = ("label", "prediction", "score", "threshold", "weight", "task")
+_FILE_ONLY += ("positive_label", "id", "timestamp", "ignore")
 _LOG_ONLY = ("since", "until", "versions", "bucket")
 
 
@@ -38,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--score", metavar="COL", help="score column, with --threshold (--data)")
     parser.add_argument("--threshold", type=float, help="prediction = score >= T")
     parser.add_argument("--weight", metavar="COL", help="sample weight column (--data)")
+    add_role_arguments(parser, targets=False)
     parser.add_argument("--task", choices=("binary", "regression"), help="default binary")
     parser.add_argument("--positive-label", help="the positive class (--data; default 1)")
     parser.add_argument(
@@ -126,19 +131,14 @@ def _from_file(args: argparse.Namespace, options: dict[str, Any]) -> tuple[dict[
     from monitor.queries.fairness import load_file
     from monitor.reports.fairness_export import report_document
 
-    if not args.label:
-        raise InputError("--data needs --label COL")
-    sensitive = _names(args.sensitive)
-    if not sensitive:
-        raise InputError("--data needs --sensitive COL[,COL...]")
-    if args.threshold is not None and args.score is None:
-        raise InputError("--threshold goes with --score")
+    use, sensitive = _file_roles(args)
+    roles = use.roles
     data = load_file(
         Path(args.data),
-        label=args.label,
+        label=str(roles.label),
         sensitive=sensitive,
-        prediction=args.prediction,
-        score=args.score,
+        prediction=roles.prediction,
+        score=roles.score,
         threshold=args.threshold,
         weight=args.weight,
         task=args.task or "binary",
@@ -146,7 +146,55 @@ def _from_file(args: argparse.Namespace, options: dict[str, Any]) -> tuple[dict[
     )
     report = audit(data, tau=DEFAULT_TAU if args.tau is None else args.tau, **options)
     document = {"source": {"data": str(args.data)}} | report_document(report)
+    document["columns"] = use.document()
     return document, report
+
+
+def _file_roles(args: argparse.Namespace) -> tuple[ColumnUse, list[str]]:
+    """The file's roles: the flags, checked against its columns (one error line naming
+    the closest column), else the default names (`label`, `prediction`, or `probability`
+    with --threshold); and the sensitive columns."""
+    from monitor.queries import column_roles
+    from monitor.queries.fairness import file_columns
+
+    path = Path(args.data)
+    names = file_columns(path)
+    roles = role_names(args)
+    column_roles.check_names(roles, names, path.name)
+    sensitive = _names(args.sensitive)
+    if not sensitive:
+        raise InputError("--data needs --sensitive COL[,COL...]")
+    left_out = {name: role for role, name in roles.left_out()}
+    for flag, name in [("--sensitive", s) for s in sensitive] + [("--weight", args.weight)]:
+        if name is None:
+            continue
+        if name not in names:
+            raise column_roles.unknown_column(flag, name, names, path.name)
+        if name in left_out:
+            raise InputError(f"column {name!r} is both {flag[2:]} and the {left_out[name]} column")
+    taken = {name for _, name in roles.named()}
+    defaults: list[column_roles.TargetRole] = []
+
+    def default(role: column_roles.TargetRole) -> str | None:
+        name = column_roles.DEFAULT_NAMES[role]
+        if name in names and name not in taken:
+            defaults.append(role)
+            return name
+        return None
+
+    label = roles.label or default("label")
+    if label is None:
+        raise InputError("--data needs --label COL (the file has no column named 'label')")
+    prediction, score = roles.prediction, roles.score
+    if prediction is None and score is None:
+        prediction = default("prediction")
+        if prediction is None and args.threshold is not None:
+            score = default("score")
+    if args.threshold is not None and score is None:
+        raise InputError("--threshold goes with --score")
+    roles = dataclasses.replace(roles, label=label, prediction=prediction, score=score)
+    excluded = column_roles.split_roles(roles)
+    return ColumnUse(roles, tuple(defaults), excluded), sensitive
 
 
 def _from_logs(args: argparse.Namespace, options: dict[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -231,6 +279,11 @@ def _print_text(document: dict[str, Any]) -> None:
     )
     for note in document["notes"]:
         print(f"note: {note}")
+    columns = document.get("columns") or {}
+    for role in columns.get("defaults", ()):
+        print(f"note: the {role} is column {columns[role]!r}, by its default name")
+    for excluded in columns.get("excluded", ()):
+        print(f"left out: {excluded['column']}: {excluded['detail']}")
 
 
 def _fmt(value: float | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from monitor.cli.common import EXIT_OK, percent, print_json
-from monitor.cli.tables import add_table_arguments, open_tables
+from monitor.cli.tables import add_table_arguments, column_lines, open_tables
 
 NAME = "quality"
 HELP = "data quality of current data against a reference (files or a model's logs)"
@@ -58,7 +58,10 @@ def run(args: argparse.Namespace) -> int:
     )
     code = EXIT_ISSUES if args.fail_on_issues and issues else EXIT_OK
     if args.json:
-        print_json(report_document(report, tables.reference.label, tables.current.label))
+        document = report_document(report, tables.reference.label, tables.current.label)
+        if tables.columns is not None:
+            document["columns"] = tables.columns.document()
+        print_json(document)
         return code
     duplicates = "n/a" if report.duplicate_ids is None else report.duplicate_ids
     invalid_text = "n/a" if report.invalid_records is None else report.invalid_records
@@ -79,4 +82,7 @@ def run(args: argparse.Namespace) -> int:
             f"{percent(f.out_of_range_share)}{', new: ' + new if new else ''}"
             f"{', constant' if f.constant else ''} ({f.status})"
         )
+    if tables.columns is not None:
+        for line in column_lines(tables.columns, tables.model):
+            print(line)
     return code

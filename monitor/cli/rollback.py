@@ -1,9 +1,11 @@
 """`monitor rollback`: mark a model for rollback, list, apply and cancel marks.
 
-- `rollback mark --model ID [--to V] --reason TEXT --by NAME [--alert ID ...] [--json]`:
-  from the current version to V (default: the last healthy version before it), with a
-  snapshot of both versions' metrics over the evidence window (default: the last 7 days
-  of traffic) as evidence.
+- `rollback mark --model ID [--from V] [--to V] --reason TEXT --by NAME [--alert ID ...]
+  [--json]`: from V (default: the current version) to V (default: the newest version
+  first seen before it that is healthy), with evidence over the evidence window (default:
+  the last 7 days of traffic): the `from` version judged on its own traffic (its metrics
+  against the model's baseline, the checks that failed), the target, the two side by
+  side. The text output ends with the `from` version's verdict.
 - `rollback list [--status requested|applied|cancelled|all] [--model ID] [--json]`: by
   default the open (requested) marks, newest first: the document a deploy pipeline
   reads, also kept in `<data_dir>/rollbacks.json`. Each mark has `id`, `model_id`,
@@ -29,18 +31,26 @@ if TYPE_CHECKING:
     from monitor.ops.registry.rollback_marks import RollbackMark
 
 NAME = "rollback"
-HELP = "rollback marks: mark a model's current version for rollback, list, apply, cancel"
+HELP = "rollback marks: mark a model version for rollback, list, apply, cancel"
 STATUS_CHOICES = ("requested", "applied", "cancelled", "all")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    mark = actions.add_parser("mark", help="request a rollback of the current version")
+    mark = actions.add_parser("mark", help="request a rollback of a version")
     mark.add_argument("--model", required=True, metavar="ID")
     mark.add_argument(
-        "--to", metavar="VERSION", help="target (default: the last healthy earlier version)"
+        "--from",
+        dest="from_version",
+        metavar="VERSION",
+        help="the version to roll back (default: the current version)",
     )
-    mark.add_argument("--reason", required=True, help="what is wrong with the current version")
+    mark.add_argument(
+        "--to",
+        metavar="VERSION",
+        help="target (default: the newest healthy version first seen before --from)",
+    )
+    mark.add_argument("--reason", required=True, help="what is wrong with the version")
     mark.add_argument("--by", required=True, metavar="NAME", help="who asks (audited)")
     mark.add_argument(
         "--alert",
@@ -99,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         print_json(result.to_document())
     else:
         print(describe(result))
+        if args.action == "mark":
+            print(f"evidence: {result.evidence.get('summary', '')}")
     return EXIT_OK
 
 
@@ -106,6 +118,7 @@ def _mark(args: argparse.Namespace, config: Settings, state: StateStore) -> Roll
     from monitor.core.state import Actor
     from monitor.core.store import LogStore
     from monitor.ops.registry import rollback
+    from monitor.ops.registry.rollback_evidence import EVIDENCE_SPAN
     from monitor.ops.registry.version_metrics import model_info
 
     store = LogStore(config.data_dir)
@@ -117,9 +130,10 @@ def _mark(args: argparse.Namespace, config: Settings, state: StateStore) -> Roll
             args.model,
             reason=args.reason,
             actor=Actor(args.by),
+            from_version=args.from_version,
             to_version=args.to,
             alert_ids=args.alert,
-            window=window_of(model_info(store, args.model), args, rollback.EVIDENCE_SPAN),
+            window=window_of(model_info(store, args.model), args, EVIDENCE_SPAN),
         )
     finally:
         store.close()

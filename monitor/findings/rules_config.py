@@ -276,3 +276,13 @@ def _parse_webhook(raw: Mapping[str, Any], where: str) -> Webhook | None:
     return dataclasses.replace(
         webhook, timeout_s=float(timeout), retries=retries, backoff_s=float(backoff)
     )
+
+
+def rule_threshold(settings: Settings, metric: str, model_id: str) -> float | None:
+    """The threshold a page draws for `metric`: that of the rule the alerts use for this
+    model (the first configured rule of the metric whose labels admit the model), so a
+    chart's line and an alert never disagree; None when no rule watches it."""
+    for rule in alerts_config(settings).rules:
+        if rule.metric == metric and rule.applies_to_model(model_id):
+            return rule.threshold
+    return None

@@ -100,11 +100,7 @@ def load_file(
     con = duckdb.connect(":memory:")
     try:
         params: dict[str, Any] = {"path": str(path)}
-        try:
-            described = con.execute(queries.describe_file(reader), params).fetchall()
-        except duckdb.Error as exc:
-            raise InputError(f"cannot read {path.name}: {_first_line(exc)}") from None
-        types = {str(row[0]): str(row[1]) for row in described}
+        types = _describe(con, reader, path)
         output = prediction if prediction is not None else str(score)
         needed = unique([label, output, *sensitive, *([weight] if weight else [])])
         for name in needed:
@@ -290,6 +286,27 @@ def _empty(features: Sequence[str], task: Task) -> GroupData:
     if task == "regression":
         return sums_from_rows(features, [])
     return LabeledCells(tuple(features), (), (), (), (), ())
+
+
+def _describe(con: duckdb.DuckDBPyConnection, reader: str, path: Path) -> dict[str, str]:
+    """{column: DuckDB type} of a data file, in file order."""
+    try:
+        described = con.execute(queries.describe_file(reader), {"path": str(path)}).fetchall()
+    except duckdb.Error as exc:
+        raise InputError(f"cannot read {path.name}: {_first_line(exc)}") from None
+    return {str(row[0]): str(row[1]) for row in described}
+
+
+def file_columns(path: Path) -> list[str]:
+    """The column names of a data file, as `load_file` reads it."""
+    if not path.is_file():
+        raise InputError(f"{path} is not a file")
+    reader = reader_for(path)
+    con = duckdb.connect(":memory:")
+    try:
+        return list(_describe(con, reader, path))
+    finally:
+        con.close()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -149,13 +149,17 @@ def ack_form(state: StateStore, alert: Alert, actor: Actor) -> None:
 def silence_form(state: StateStore, alert: Alert, actor: Actor, now: dt.datetime) -> None:
     """How long (a preset or an end time), a reason and "Silence"."""
     key = alert.alert_id
-    tomorrow = (now + dt.timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    # The date fields start where the default preset (the first) ends, so the form never
+    # shows two different end times.
+    first = next(iter(SILENCE_PRESETS.values())) or dt.timedelta(hours=1)
+    end = (now + first).replace(second=0, microsecond=0)
     with st.form(f"silence_form_{key}", border=False):
         st.caption("Silencing mutes this rule and labels (every episode) until the end time.")
         st.radio("For", list(SILENCE_PRESETS), key=f"silence_for_{key}", horizontal=True)
         day, hour = st.columns(2)
-        day.date_input("End date (UTC)", value=tomorrow.date(), key=f"silence_date_{key}")
-        hour.time_input("End time (UTC)", value=tomorrow.time(), key=f"silence_time_{key}")
+        day.date_input("End date (UTC)", value=end.date(), key=f"silence_date_{key}")
+        hour.time_input("End time (UTC)", value=end.time(), key=f"silence_time_{key}")
+        st.caption('The end date and time apply with "Until the date below".')
         st.text_input("Reason (required)", key=f"silence_reason_{key}", max_chars=500)
         st.form_submit_button(
             "Silence",

@@ -11,7 +11,7 @@ import streamlit as st
 from monitor.core.state import Actor, StateStore, actor_label
 from monitor.findings.rules import Severity
 from monitor.ops.alerts.actions import Alert
-from monitor.ops.alerts.format import comparison, describe, since, when
+from monitor.ops.alerts.format import comparison, describe, episode_age, when
 from monitor.ui import alert_actions
 from monitor.ui.context import escape_markdown
 
@@ -55,10 +55,10 @@ def alert_card(
                 label=f"Open {PAGE_TITLES[alert.page]}",
                 icon=":material/arrow_forward:",
             )
-        label, moment = since(alert)
         facts = [comparison(alert, unit)]
-        if moment is not None:
-            facts.append(f"{label} {when(moment, now)}")
+        age = episode_age(alert)
+        if age is not None:
+            facts.append(age)
         st.markdown(" · ".join(escape_markdown(f) for f in facts))
         if alert.summary:
             st.caption(escape_markdown(alert.summary))

@@ -25,8 +25,9 @@ from monitor.ui.datasets import (
 
 
 def pick_roles(names: Sequence[str], digest: str) -> RoleChoice:
-    """Label, prediction, score and sensitive columns, chosen among `names` (widget keys
-    follow the upload's `digest`, so a new upload starts from the guesses again)."""
+    """Label, prediction, score and sensitive columns, and the identifier and ignored
+    columns drift and data quality leave out, chosen among `names` (widget keys follow
+    the upload's `digest`, so a new upload starts from the guesses again)."""
     options: list[str | None] = [None, *names]
 
     def shown(name: str | None) -> str:
@@ -49,7 +50,36 @@ def pick_roles(names: Sequence[str], digest: str) -> RoleChoice:
         [n for n in names if n not in taken],
         key=f"dataset_role_sensitive_{digest}",
     )
-    return RoleChoice(chosen["label"], chosen["prediction"], chosen["score"], tuple(sensitive))
+    taken |= set(sensitive)
+    left_out = st.columns(3)
+    ids = left_out[0].multiselect(
+        "Identifier columns",
+        [n for n in names if n not in taken],
+        key=f"dataset_role_ids_{digest}",
+        help="Left out of drift and data quality; with one, data quality counts duplicates.",
+    )
+    taken |= set(ids)
+    ignore = left_out[1].multiselect(
+        "Ignored columns",
+        [n for n in names if n not in taken],
+        key=f"dataset_role_ignore_{digest}",
+        help="Left out of drift and data quality.",
+    )
+    keep_ids = left_out[2].checkbox(
+        "Analyse columns unique per row",
+        key=f"dataset_role_keep_ids_{digest}",
+        help="Text or integer columns with a different value in every row are left out of "
+        "drift and data quality as identifiers, unless this is ticked.",
+    )
+    return RoleChoice(
+        chosen["label"],
+        chosen["prediction"],
+        chosen["score"],
+        tuple(sensitive),
+        tuple(ids),
+        tuple(ignore),
+        keep_ids,
+    )
 
 
 def save_form(

@@ -65,6 +65,9 @@ class RoleChoice:
     prediction: str | None = None
     score: str | None = None
     sensitive: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    keep_ids: bool = False
 
     def for_columns(self, names: Sequence[str]) -> datasets.ColumnRoles:
         """The roles that exist among `names` (one side of the pair)."""
@@ -74,6 +77,9 @@ class RoleChoice:
             prediction=self.prediction if self.prediction in present else None,
             score=self.score if self.score in present else None,
             sensitive=tuple(s for s in self.sensitive if s in present),
+            ids=tuple(s for s in self.ids if s in present),
+            ignore=tuple(s for s in self.ignore if s in present),
+            keep_ids=self.keep_ids,
         )
 
 

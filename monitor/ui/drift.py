@@ -20,7 +20,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from monitor.core import tabular
 from monitor.core.catalog import Window
-from monitor.core.config import ModelConfig, Settings, Thresholds
+from monitor.core.config import ModelConfig, Thresholds
 from monitor.core.errors import InputError, MonitorError
 from monitor.core.scope import Scope
 from monitor.core.store import LogStore
@@ -30,8 +30,10 @@ from monitor.metrics.drift.registry import CORRECTIONS, Correction
 from monitor.metrics.drift.report import DriftReport
 from monitor.metrics.drift.timeline import DriftTimeline
 from monitor.ops.datasets import analysis
+from monitor.ops.datasets.analysis import attached_model as attached_model
 from monitor.ops.datasets.library import Dataset
 from monitor.queries import drift as drift_queries
+from monitor.queries.column_roles import Excluded
 from monitor.queries.drift_multivariate import multivariate_drift
 from monitor.queries.drift_profile import profiles
 
@@ -128,28 +130,6 @@ class Comparison:
     """The name of the uploaded dataset that is the model's reference, if it is one."""
 
 
-def attached_model(settings: Settings, *found: Dataset) -> ModelConfig | None:
-    """The configured model the first of the datasets is attached to, if any (a model
-    whose configuration is only the defaults and a reference, such as one known from the
-    logs with an uploaded reference attached, has nothing to apply)."""
-    configured = {m.id: m for m in settings.models if not _defaults_only(m)}
-    for dataset in found:
-        if dataset.model_id is not None and dataset.model_id in configured:
-            return configured[dataset.model_id]
-    return None
-
-
-def _defaults_only(model: ModelConfig) -> bool:
-    plain = ModelConfig(id=model.id)
-    return plain == dataclasses.replace(
-        model,
-        reference=None,
-        label_column=plain.label_column,
-        prediction_column=plain.prediction_column,
-        score_column=plain.score_column,
-    )
-
-
 def choose_comparison(context: PageContext, container: DeltaGenerator, page: str) -> Comparison:
     """What the Drift or Data quality page (`page`: the widget key prefix) compares: on
     logs, with the "Compare against" choice rendered in `container`; stops the page with
@@ -226,6 +206,8 @@ class Sides:
     runner: tabular.Runner
     reference: tabular.Relation
     current: tabular.Relation
+    excluded: tuple[Excluded, ...] = ()
+    """Columns of an uploaded pair left out of the features, and why."""
 
 
 def sides(
@@ -249,15 +231,13 @@ def sides(
 
 
 def _upload_sides(model: ModelConfig | None, scope: UploadScope) -> Sides:
-    """The relations of an uploaded pair (label, prediction and score are targets)."""
+    """The relations of an uploaded pair (label, prediction and score are targets; id,
+    ignored and identifier-like columns left out)."""
     from monitor.ui import context as ui
 
     runner = ui.upload_runner()
-    # Without a model, targets keep their own types (a 0/1 number, a text class, a
-    # number); their drift kinds are then detected like features' (`target_drift`).
-    task = "regression" if model is None else model.task
-    reference = analysis.dataset_relation(runner, scope.reference, task)
-    current = analysis.dataset_relation(runner, scope.current, task)
+    pair = _upload_pair(runner, model, scope)
+    reference, current = pair.reference, pair.current
     if model is not None and model.feature_kinds:
         kinds = dict(model.feature_kinds)
         reference = dataclasses.replace(reference, kinds=kinds)
@@ -268,7 +248,28 @@ def _upload_sides(model: ModelConfig | None, scope: UploadScope) -> Sides:
             f"{scope.current.name!r} share no feature column: choose a matching pair in "
             "the sidebar"
         )
-    return Sides(runner, reference, current)
+    return Sides(runner, reference, current, pair.excluded)
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=64, hash_funcs=HASH_FUNCS)
+def _upload_pair(
+    _runner: tabular.Runner, _model: ModelConfig | None, scope: UploadScope
+) -> analysis.Pair:
+    """The pair's `analysis.Pair`, cached: finding identifiers counts distinct values.
+    Without a model, targets keep their own types (a 0/1 number, a text class, a number);
+    their drift kinds are then detected like features' (`target_drift`)."""
+    task = "regression" if _model is None else _model.task
+    return analysis.pair_relations(_runner, scope.reference, scope.current, task)
+
+
+def excluded_caption(compared: Comparison) -> str:
+    """The columns of an uploaded pair not analysed, and why, as markdown ("" if none)."""
+    from monitor.ui import context as ui
+
+    if not isinstance(compared.scope, UploadScope):
+        return ""
+    excluded = sides(compared.store, compared.model, compared.scope).excluded
+    return ui.escape_markdown(analysis.excluded_text(excluded)) if excluded else ""
 
 
 # -- cached aggregates ------------------------------------------------------------------------

@@ -5,9 +5,12 @@ and column roles.
 The labeled table (`log_table`, `upload_table`) is separate from the report: the report
 is cached on the table's content, so either source feeds the same engine. Which source
 the page judges, and the views that depend on it, are in `monitor.ui.fairness_source`.
+`AuditOptions` and `summary_tiles` are the page's choices and tiles as plain values.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -122,3 +125,38 @@ def upload_table(
         task=task,
         positive_label=positive_label,
     )
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """The page's audit choices beside the sensitive features and the reference group."""
+
+    metric: str
+    tau: float
+    min_group_size: int
+    min_class_count: int
+    bootstrap: int
+
+
+def summary_tiles(summary: fairness.FairnessSummary) -> list[tuple[str, str, str | None]]:
+    """(title, value, help) of the fairlearn summaries; the help gives the 95% bootstrap
+    interval where there is one."""
+    values = (
+        ("DP difference", summary.demographic_parity_difference, "demographic_parity_difference"),
+        ("DP ratio", summary.demographic_parity_ratio, "demographic_parity_ratio"),
+        ("EO difference", summary.equalized_odds_difference, "equalized_odds_difference"),
+        ("EO ratio", summary.equalized_odds_ratio, "equalized_odds_ratio"),
+        (
+            "Equal opportunity diff.",
+            summary.equal_opportunity_difference,
+            "equal_opportunity_difference",
+        ),
+    )
+    return [
+        (
+            title,
+            "n/a" if value is None else f"{value:.3f}",
+            None if (ci := summary.ci.get(name)) is None else f"95% CI {ci[0]:.3f} to {ci[1]:.3f}",
+        )
+        for title, value, name in values
+    ]

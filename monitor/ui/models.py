@@ -1,4 +1,5 @@
-"""Cached reads of the Models page: versions, comparisons, the last healthy version.
+"""Cached reads of the Models page: versions, comparisons, each version's own check and
+the evidence of a rollback.
 
 What the logs say is cached with the page's `Scope` as the key (it holds the store's
 version and the reference file's stamp, so new logs or a new reference are never served
@@ -18,8 +19,12 @@ from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.metrics.performance.report import ReferenceFit
 from monitor.ops.registry import compare as registry_compare
+from monitor.ops.registry import health as registry_health
+from monitor.ops.registry import rollback_evidence
 from monitor.ops.registry import versions as registry
-from monitor.ops.registry.compare import Comparison, HealthyVersion
+from monitor.ops.registry.compare import Comparison
+from monitor.ops.registry.health import VersionCheck
+from monitor.ops.registry.rollback_evidence import RollbackEvidence
 from monitor.ops.registry.versions import ModelUsage, ModelVersions
 from monitor.ui import performance as ui_performance
 from monitor.ui.context import PageContext
@@ -61,11 +66,25 @@ def _comparison(
     )
 
 
-@st.cache_data(ttl=300, show_spinner="Looking for the last healthy version...", max_entries=64)
-def _healthy(_store: LogStore, scope: Scope, _settings: Settings, current: str) -> HealthyVersion:
+@st.cache_data(ttl=300, show_spinner="Checking each version on its own traffic...", max_entries=64)
+def _checks(_store: LogStore, scope: Scope, _settings: Settings) -> tuple[VersionCheck, ...]:
     fit = reference_fit(_store, _settings, scope)
-    return registry_compare.last_healthy(
-        _store, _settings, scope.model_id, current, scope.window, reference=fit
+    return registry_health.check_all(_store, _settings, scope.model_id, scope.window, reference=fit)
+
+
+@st.cache_data(ttl=300, show_spinner="Gathering the evidence...", max_entries=64)
+def _evidence(
+    _store: LogStore, scope: Scope, _settings: Settings, source: str, target: str
+) -> RollbackEvidence:
+    return rollback_evidence.gather(
+        _store,
+        _settings,
+        scope.model_id,
+        source,
+        target,
+        scope.window,
+        reference=reference_fit(_store, _settings, scope),
+        checks=_checks(_store, scope, _settings),
     )
 
 
@@ -89,6 +108,11 @@ def comparison(
     )
 
 
-def last_healthy(context: PageContext, scope: Scope, current: str) -> HealthyVersion:
-    """The newest version before `current` that is healthy in the scope's window, cached."""
-    return _healthy(context.store, _all_versions(scope), context.settings, current)
+def version_checks(context: PageContext, scope: Scope) -> tuple[VersionCheck, ...]:
+    """Every version (oldest first) judged on its own traffic in the scope's window, cached."""
+    return _checks(context.store, _all_versions(scope), context.settings)
+
+
+def evidence(context: PageContext, scope: Scope, source: str, target: str) -> RollbackEvidence:
+    """The evidence for rolling `source` back to `target` (what the mark keeps), cached."""
+    return _evidence(context.store, _all_versions(scope), context.settings, source, target)

@@ -11,6 +11,7 @@ from typing import Any
 
 from monitor.core.state import AuditEntry, actor_label
 from monitor.ops.registry.compare import Comparison
+from monitor.ops.registry.health import VersionCheck
 from monitor.ops.registry.rollback_marks import RollbackMark
 from monitor.ops.registry.version_metrics import VersionMetrics
 from monitor.ops.registry.versions import ModelVersions, VersionNote
@@ -41,13 +42,12 @@ def versions_rows(found: ModelVersions) -> list[dict[str, Any]]:
     ]
 
 
-def comparison_rows(result: Comparison) -> list[dict[str, Any]]:
-    """One row per measure, one column per version (baseline first)."""
+def comparison_rows(
+    result: Comparison, roles: tuple[str, str] = ("baseline", "candidate")
+) -> list[dict[str, Any]]:
+    """One row per measure, one column per version (baseline first), named by `roles`."""
     pair: Sequence[VersionMetrics] = (result.baseline, result.candidate)
-    columns = [
-        f"{version_name(m.version)} ({role})"
-        for m, role in zip(pair, ("baseline", "candidate"), strict=True)
-    ]
+    columns = [f"{version_name(m.version)} ({role})" for m, role in zip(pair, roles, strict=True)]
 
     def row(measure: str, show: Callable[[VersionMetrics], str]) -> dict[str, Any]:
         return {"measure": measure} | {c: show(m) for c, m in zip(columns, pair, strict=True)}
@@ -63,6 +63,27 @@ def comparison_rows(result: Comparison) -> list[dict[str, Any]]:
             "window (UTC)",
             lambda m: f"{m.window.start:%Y-%m-%d %H:%M} to {m.window.end:%Y-%m-%d %H:%M}",
         ),
+    ]
+
+
+CHECK_OUTCOME = {"passed": "ok", "failed": "FAILED", "missing": "no data", "note": "note"}
+
+
+def check_rows(found: VersionCheck) -> list[dict[str, Any]]:
+    """A version's own checks, then its other metrics beside their baseline (not checks)."""
+    rows = [
+        {"check": c.name, "value": c.value, "bound": c.limit, "outcome": CHECK_OUTCOME[c.outcome]}
+        for c in found.checks
+    ]
+    labels = found.metrics.labeled
+    return rows + [
+        {
+            "check": m.name,
+            "value": _or_na(m.value, "{:.3f}") + f" ({labels:,} labels)",
+            "bound": "baseline " + _or_na(m.baseline, "{:.3f}"),
+            "outcome": "not a check",
+        }
+        for m in found.metrics.measures
     ]
 
 

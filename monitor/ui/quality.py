@@ -1,8 +1,13 @@
 """Cached data-quality aggregates for the Data quality page, over the scopes of
 `monitor.ui.drift` (a model's logs keyed by the sidebar's `Scope` and the baseline, or
-an uploaded pair keyed by the datasets' ids and content hashes)."""
+an uploaded pair keyed by the datasets' ids and content hashes), and the page's tables
+as plain values."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -85,3 +90,78 @@ def invalid_files(compared: Comparison) -> tuple[InvalidRecords, ...] | None:
     if isinstance(compared.scope, UploadScope):
         return None
     return _invalid_files(compared.store, compared.scope.logs)
+
+
+# -- the page's tables, as plain values (no Streamlit) --------------------------------------
+
+
+def schema_issue_count(report: QualityReport) -> int:
+    """Columns missing in current, not in the reference, or of another type."""
+    return len(report.missing_columns) + len(report.unexpected_columns) + len(report.type_changes)
+
+
+def feature_rows(report: QualityReport) -> list[dict[str, Any]]:
+    return [
+        {
+            "feature": f.feature,
+            "kind": f.kind,
+            "missing": f.missing_share,
+            "missing (reference)": f.reference_missing_share,
+            "NaN/inf": f.non_finite,
+            "out of range": f.out_of_range_share,
+            "new categories": f.new_category_share,
+            "distinct (reference)": f.reference_cardinality,
+            "distinct": f.current_cardinality,
+            "constant": f.constant,
+            "status": f.status,
+        }
+        for f in report.features
+    ]
+
+
+def range_rows(report: QualityReport) -> list[dict[str, Any]]:
+    """The features with a valid range: the range, where it came from, the values outside."""
+    return [
+        {
+            "feature": f.feature,
+            "valid range": f"{f.valid_range[0]:g} to {f.valid_range[1]:g}",
+            "from": f.range_source,
+            "values out of range": f.out_of_range,
+            "share": f.out_of_range_share,
+        }
+        for f in report.features
+        if f.valid_range is not None
+    ]
+
+
+def new_category_rows(report: QualityReport) -> list[dict[str, Any]]:
+    return [
+        {"feature": f.feature, "category": category, "rows": count}
+        for f in report.features
+        for category, count in f.new_categories
+    ]
+
+
+def schema_rows(report: QualityReport) -> list[dict[str, str]]:
+    return (
+        [{"column": n, "problem": "missing in current"} for n in report.missing_columns]
+        + [{"column": n, "problem": "not in reference"} for n in report.unexpected_columns]
+        + [{"column": n, "problem": f"type {a} -> {b}"} for n, a, b in report.type_changes]
+    )
+
+
+def invalid_file_rows(
+    invalid: Sequence[InvalidRecords], data_dir: Path, model_id: str
+) -> list[dict[str, Any]]:
+    """One row per log file with invalid records (paths relative to `data_dir`), with the
+    count of `model_id`'s."""
+    return [
+        {
+            "file": str(i.path.relative_to(data_dir)),
+            "kind": i.kind,
+            "invalid records": i.count,
+            f"of {model_id}": i.by_model.get(model_id, 0),
+            "problem": i.unreadable or "unreadable lines skipped",
+        }
+        for i in invalid
+    ]

@@ -87,6 +87,9 @@ def test_add_reports_what_was_stored(compas_pair: dict[str, Any]) -> None:
         "prediction": "score",
         "score": None,
         "sensitive": ["race", "sex"],
+        "ids": [],
+        "ignore": [],
+        "keep_ids": False,
     }
     assert current["details"]["format"] == "csv" and current["details"]["delimiter"] == ","
     assert current["created_by"] == "ci" and current["created_verified"] is False

@@ -15,7 +15,16 @@ import pandas as pd
 import pytest
 
 from monitor.cli.main import main
-from tests.registry_support import between, raw_predictions
+from tests.performance_truth import labeled_predictions
+from tests.registry_support import (
+    accuracy,
+    between,
+    f1,
+    labeled_in,
+    raw_predictions,
+    reference_rows,
+    selection_screen,
+)
 
 CREDIT = "credit-risk"
 
@@ -172,6 +181,49 @@ def test_rollback_lifecycle_and_the_exported_file(
     ]
 
 
+def test_mark_the_canary_from_v3(
+    cli: Callable[..., Result], data_dir: Path, raw: pd.DataFrame, demo_dir: Path
+) -> None:
+    """v2 serves most traffic (the current version); v3 is named as the version to roll
+    back: the target defaults to v2 and the evidence is v3's own checks, its numbers
+    computed again from the raw rows (sklearn, fairlearn, pandas)."""
+    args = ("rollback", "mark", "--model", CREDIT, "--from", "v3", "--reason", "R", "--by", "ann")
+    mark = ok_json(cli, data_dir, *args)
+    assert (mark["from_version"], mark["to_version"], mark["status"]) == ("v3", "v2", "requested")
+    evidence = mark["evidence"]
+    assert (evidence["version"], evidence["verdict"]) == ("v3", "reject")
+    end = raw[raw["model_id"] == CREDIT]["timestamp"].max()
+    start = end - pd.Timedelta(days=7)
+    assert pd.Timestamp(evidence["metrics"]["window"]["start"]) == start
+    labeled = labeled_predictions(demo_dir, CREDIT, ("gender",))
+    own = labeled_in(labeled, "v3", start, end)
+    group, largest, ratio = selection_screen(own, "gender")
+    _, _, on_reference = selection_screen(reference_rows(demo_dir, CREDIT), "gender")
+    assert (
+        f"fairness ratio {min(ratio, 1 / ratio):.2f} for gender: the selection rate of {group} "
+        f"is {ratio:.2f}x {largest}'s on v3's traffic (at least 0.80 needed; reference dataset "
+        f"{min(on_reference, 1 / on_reference):.2f})"
+    ) in evidence["failed"]
+    checks = {c["name"]: c for c in evidence["checks"]}
+    value, labels = accuracy(labeled, "v3", start, end)
+    assert checks["accuracy"]["value"] == f"{value:.3f} ({labels:,} labels)"
+    f1s = {m["name"]: m for m in evidence["metrics"]["measures"]}["f1"]
+    assert f1s["value"] == pytest.approx(f1(own))
+    assert evidence["target"]["version"] == "v2" and evidence["target"]["verdict"] == "healthy"
+    assert evidence["comparison"]["candidate"]["version"] == "v3"
+    listed = ok_json(cli, data_dir, "rollback", "list")
+    assert listed == {"rollbacks": [mark]}
+    text = cli(data_dir, "rollback", "cancel", str(mark["id"]), "--by", "ann")
+    assert text.returncode == 0, text.stderr
+    again = cli(data_dir, *args)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[0].startswith(f"#{mark['id'] + 1} credit-risk: v3 -> v2")
+    assert again.stdout.splitlines()[1] == f"evidence: {evidence['summary']}"
+
+
+MARK = ("rollback", "mark", "--model", CREDIT, "--reason", "r", "--by", "a")
+
+
 @pytest.mark.parametrize(
     ("args", "words"),
     [
@@ -179,6 +231,9 @@ def test_rollback_lifecycle_and_the_exported_file(
             ("rollback", "mark", "--model", CREDIT, "--to", "v2", "--reason", "r", "--by", "a"),
             "v2 is the current version",
         ),
+        ((*MARK, "--from", "v9"), "the version to roll back: model 'credit-risk' has no version"),
+        ((*MARK, "--from", "v3", "--to", "v3"), "v3 is the version to roll back"),
+        ((*MARK, "--from", "v1"), "no version of credit-risk before v1 is healthy (there is none)"),
         (
             (
                 "rollback",

@@ -1,5 +1,6 @@
-"""The Models page in a real browser: mark a rollback through the confirmation dialog,
-reload, see it persisted, then cancel it (the shared state is left without an open mark)."""
+"""The Models page in a real browser: mark a rollback through the confirmation dialog (by
+default the canary v3, to v2), reload, see it persisted, then cancel it (the shared state
+is left without an open mark)."""
 
 from __future__ import annotations
 
@@ -37,13 +38,15 @@ def test_mark_a_rollback_reload_and_cancel(
         page.get_by_role("button", name="Mark for rollback", exact=True).click()
         dialog = page.get_by_role("dialog")
         expect(dialog).to_contain_text("Evidence", timeout=LONG)
-        expect(dialog).to_contain_text("From (current version)")
+        expect(dialog).to_contain_text("Roll back from")
+        expect(dialog).to_contain_text("v3: reject — ")  # the canary, judged on its own traffic
         dialog.get_by_role("textbox", name="Reason").fill(reason)
         dialog.get_by_role("button", name="Confirm rollback mark").click()
         expect(page.get_by_role("dialog")).to_have_count(0, timeout=LONG)
         expect(page.get_by_text("is open: from")).to_be_visible(timeout=LONG)
         (saved,) = rollback.marks(state, model_id=CREDIT)
         assert (saved.reason, saved.requested_by) == (reason, "e2e tester")
+        assert (saved.from_version, saved.to_version) == ("v3", "v2")
 
         page.reload(wait_until="domcontentloaded")  # a new session: what is shown is stored
         wait_for_app_idle(page)

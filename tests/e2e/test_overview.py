@@ -40,7 +40,7 @@ def test_a_first_visit_names_the_bad_version_its_severity_and_its_problems(
     # starts, so the clock measures the Overview's own first visit. The Drift page
     # evaluates no rule, so the state is still never checked.
     page.goto(f"{fresh_server[0]}/drift", wait_until="domcontentloaded")
-    expect(page.get_by_role("heading", name="Drift")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("heading", name="Drift", exact=True)).to_be_visible(timeout=60_000)
     wait_for_app_idle(page)
     url, data = fresh_server
     assert last_evaluation(StateStore(data / STATE_FILE_NAME)) is None

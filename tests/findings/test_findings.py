@@ -173,3 +173,16 @@ def test_summary_and_check_report_the_same_findings_as_the_overview(
     result = evaluate_alerts(store, settings, StateStore(tmp_path / "check.sqlite"), notify=False)
     firing = {a.fingerprint: a.severity for a in result.alerts if a.state in ("pending", "firing")}
     assert {f.fingerprint: f.severity for f in found.problems()} == firing
+
+
+def test_pages_draw_the_threshold_the_alert_rule_uses(settings: Settings) -> None:
+    """System health's p95 line is the latency rule's threshold (250 ms in the demo's
+    monitor.toml), not [thresholds]' default (500 ms)."""
+    from monitor.findings.rules_config import rule_threshold
+
+    assert settings.thresholds.latency_p95_ms == 500
+    assert rule_threshold(settings, "latency_p95_ms", "credit-risk") == 250
+    # The demo's daily PSI rule watches credit-risk only; demand-forecast's is weekly.
+    assert rule_threshold(settings, "psi", "demand-forecast") == 0.2
+    silent = _with_alerts(settings, {"rules": [{"id": "latency_p95", "enabled": False}]})
+    assert rule_threshold(silent, "latency_p95_ms", "credit-risk") is None

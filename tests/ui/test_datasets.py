@@ -13,6 +13,8 @@ so the duplicate check never meets another test's dataset in the shared state.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import io
 import uuid
 from collections.abc import Iterator
@@ -109,19 +111,30 @@ def state(demo_dir: Path) -> Iterator[StateStore]:
         store.close()
 
 
-@pytest.fixture
-def pair(demo_dir: Path, state: StateStore) -> Iterator[Pair]:
-    """The compas pair registered under unique names (removed afterwards)."""
+@contextlib.contextmanager
+def registered_pair(
+    demo_dir: Path, state: StateStore, roles: datasets.ColumnRoles = COMPAS_ROLES
+) -> Iterator[Pair]:
+    """The compas pair registered under unique names with `roles` (removed afterwards)."""
     reference = shuffled(reference_frame())
     current = shuffled(pd.read_csv(COMPAS))
     names = (unique("compasreference"), unique("compascurrent"))
     ref_bytes, cur_bytes = csv_bytes(reference), csv_bytes(current)
-    saved_ref = register(state, demo_dir, ref_bytes, "compas_sample.csv", names[0], "reference")
-    saved_cur = register(state, demo_dir, cur_bytes, COMPAS.name, names[1], "current")
+    saved_ref = register(
+        state, demo_dir, ref_bytes, "compas_sample.csv", names[0], "reference", roles
+    )
+    saved_cur = register(state, demo_dir, cur_bytes, COMPAS.name, names[1], "current", roles)
     try:
         yield Pair(saved_ref, saved_cur, reference, current)
     finally:
         cleanup(state, demo_dir, *names)
+
+
+@pytest.fixture
+def pair(demo_dir: Path, state: StateStore) -> Iterator[Pair]:
+    """The compas pair registered under unique names (removed afterwards)."""
+    with registered_pair(demo_dir, state) as found:
+        yield found
 
 
 def open_page(demo_dir: Path, monkeypatch: pytest.MonkeyPatch, page: str) -> AppTest:
@@ -231,6 +244,11 @@ def test_upload_preview_types_roles_save_and_duplicate(
     by_label(at.selectbox, "Prediction column").set_value("score")
     by_label(at.selectbox, "Score column").select_index(0)  # (none)
     by_label(at.multiselect, "Sensitive features").set_value(["race", "sex"])
+    at.run()
+    ids = by_label(at.multiselect, "Identifier columns")
+    assert "race" not in ids.options and "entity_id" in ids.options
+    ids.set_value(["entity_id"])
+    assert by_label(at.multiselect, "Ignored columns").options  # offered beside it
     names = {"reference": unique("uiref"), "current": unique("uicur")}
     for role, name in names.items():
         by_label(at.text_input, f"Name of the {role} dataset").set_value(name)
@@ -244,7 +262,7 @@ def test_upload_preview_types_roles_save_and_duplicate(
         ref = saved[names["reference"]]
         assert (ref.role, ref.rows, ref.created_by) == ("reference", len(reference), TESTER.name)
         assert ref.column_roles == datasets.ColumnRoles(
-            label="label_value", prediction="score", sensitive=("race", "sex")
+            label="label_value", prediction="score", sensitive=("race", "sex"), ids=("entity_id",)
         )
         cur = saved[names["current"]]
         assert (cur.role, cur.rows, cur.source_name) == ("current", len(current), COMPAS.name)
@@ -365,22 +383,19 @@ def test_drift_on_uploaded_pair(
     rows = {
         r["feature"]: r for r in frame_with(at, "feature", "method", "score").to_dict("records")
     }
-    assert set(rows) == {"entity_id", "race", "sex", "age_cat"}  # label, prediction: targets
+    # label, prediction: targets; entity_id (unique per row): an identifier, said so.
+    assert set(rows) == {"race", "sex", "age_cat"}
+    left_out = next(c.value for c in at.caption if c.value.startswith("Not analysed"))
+    assert left_out.replace("\\", "").startswith(
+        f"Not analysed: entity_id (unique per row in the reference ({len(ref):,} rows): "
+        "treated as an identifier)."
+    )
     race = rows["race"]
     assert race["method"] == "jensenshannon"
     categories = sorted(set(ref.race) | set(cur.race))
     p = ref.race.value_counts(normalize=True).reindex(categories, fill_value=0)
     q = cur.race.value_counts(normalize=True).reindex(categories, fill_value=0)
     assert race["score"] == pytest.approx(distance.jensenshannon(p, q, base=2), rel=1e-6)
-
-    at.selectbox(key="drift_method").set_value("ks").run()
-    assert_no_exception(at)
-    rows = {
-        r["feature"]: r for r in frame_with(at, "feature", "method", "score").to_dict("records")
-    }
-    expected = stats.ks_2samp(ref.entity_id, cur.entity_id)
-    assert rows["entity_id"]["method"] == "ks"
-    assert rows["entity_id"]["score"] == pytest.approx(expected.statistic, rel=1e-9)
 
     outputs = frame_with(at, "output", "method", "values (current)")
     counts = dict(zip(outputs["output"], outputs["values (current)"], strict=True))
@@ -390,6 +405,24 @@ def test_drift_on_uploaded_pair(
     at.switch_page("pages/data_quality.py").run()
     assert at.sidebar.radio(key="source_kind").value == "uploads"
     assert at.sidebar.selectbox(key="source_current").value == pair.current.name
+
+
+def test_drift_on_uploaded_pair_saved_to_keep_identifiers(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch, state: StateStore
+) -> None:
+    keep = dataclasses.replace(COMPAS_ROLES, keep_ids=True)
+    with registered_pair(demo_dir, state, keep) as kept:
+        at = open_page(demo_dir, monkeypatch, "pages/drift.py")
+        choose_pair(at, kept)
+        assert "Not analysed" not in text_of(at)
+        at.selectbox(key="drift_method").set_value("ks").run()
+        assert_no_exception(at)
+        table = frame_with(at, "feature", "method", "score")
+        rows = {r["feature"]: r for r in table.to_dict("records")}
+        assert set(rows) == {"entity_id", "race", "sex", "age_cat"}
+        expected = stats.ks_2samp(kept.reference_frame.entity_id, kept.current_frame.entity_id)
+        assert rows["entity_id"]["method"] == "ks"
+        assert rows["entity_id"]["score"] == pytest.approx(expected.statistic, rel=1e-9)
 
 
 def test_data_quality_on_uploaded_pair(

@@ -19,12 +19,17 @@ from streamlit.testing.v1 import AppTest
 
 from monitor.core.state import Actor, StateStore
 from monitor.ops.registry import rollback
+from monitor.ops.registry import versions as registry
 from tests.performance_truth import labeled_predictions
 from tests.registry_support import (
     accuracy,
     between,
+    f1,
     insert_alert,
+    labeled_in,
     raw_predictions,
+    reference_rows,
+    selection_screen,
     shared_period,
 )
 from tests.ui.test_app import APP, assert_no_exception
@@ -120,8 +125,9 @@ def test_mark_a_rollback_through_the_dialog_then_cancel_it(
     assert_no_exception(at)
     # the dialog: evidence, a target (the last healthy version), a reason, alerts
     assert "models_mark_confirm" in buttons(at)
+    source = at.selectbox(key=f"models_from_{CREDIT}").value
     target = at.selectbox(key=f"models_target_{CREDIT}").value
-    evidence = frame_with(at, "measure", f"{target} (baseline)")
+    evidence = frame_with(at, "measure", f"{target} (to)", f"{source} (from)")
     assert list(evidence["measure"])[:3] == ["accuracy", "latency p95", "error rate"]
     assert not [m for m in rollback.marks(state, model_id=CREDIT)]  # nothing saved yet
     at.text_area(key="models_reason").set_value(reason).run()
@@ -129,6 +135,7 @@ def test_mark_a_rollback_through_the_dialog_then_cancel_it(
     assert_no_exception(at)
     (mark,) = rollback.marks(state, model_id=CREDIT)
     assert (mark.reason, mark.requested_by, mark.to_version) == (reason, TESTER, target)
+    assert mark.from_version == source
     assert not mark.requested_verified
     assert any(f"to {target}" in s.value for s in at.success)
     marks = frame_with(at, "id", "status", "reason")
@@ -144,6 +151,70 @@ def test_mark_a_rollback_through_the_dialog_then_cancel_it(
     mine = history[history["what"] == f"rollback #{mark.id}"]
     assert list(mine["action"]) == ["rollback.cancel", "rollback.mark"]
     assert mine.iloc[1]["note"] == reason
+
+
+def test_the_dialog_offers_the_canary_and_judges_it_on_its_own_traffic(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch, state: StateStore, raw: pd.DataFrame
+) -> None:
+    """v2 is the current version (most traffic); v3, the canary, fails its checks: it is the
+    default version to roll back, v2 the default target, and the verdict is about v3."""
+    at = open_page(demo_dir / "monitor.toml", monkeypatch)
+    at.sidebar.text_input(key="actor_name").set_value(TESTER).run()
+    at.button(key="models_mark").click().run()
+    assert_no_exception(at)
+    source = at.selectbox(key=f"models_from_{CREDIT}")
+    assert source.value == "v3"
+    assert source.options == ["v1: healthy", "v2 (current): healthy", "v3: reject"]
+    target = at.selectbox(key=f"models_target_{CREDIT}")
+    assert (target.value, target.options) == ("v2", ["v1", "v2"])
+
+    # the verdict and the checks, against the raw rows (7 days: the sidebar's day widened)
+    credit = raw[raw["model_id"] == CREDIT]
+    end = credit["timestamp"].max()
+    start = end - pd.Timedelta(days=7)
+    labeled = labeled_predictions(demo_dir, CREDIT, ("gender",))
+    own = labeled_in(labeled, "v3", start, end)
+    group, largest, ratio = selection_screen(own, "gender")
+    _, _, on_reference = selection_screen(reference_rows(demo_dir, CREDIT), "gender")
+    folded, reference_folded = min(ratio, 1 / ratio), min(on_reference, 1 / on_reference)
+    (verdict,) = [
+        e.value.replace("\\", "") for e in at.error if "v3: reject" in e.value.replace("\\", "")
+    ]
+    assert verdict.startswith("v3: reject — ")
+    assert (
+        f"fairness ratio {folded:.2f} for gender: the selection rate of {group} is "
+        f"{ratio:.2f}x {largest}'s on v3's traffic" in verdict
+    )
+    assert not [m for m in (*at.success, *at.info) if "promote" in m.value]
+    checks = frame_with(at, "check", "value", "bound", "outcome").set_index("check")
+    assert checks.loc["fairness (gender)", "outcome"] == "FAILED"
+    assert checks.loc["fairness (gender)", "value"] == (
+        f"{folded:.2f} (selection rate of {group} {ratio:.2f}x {largest}'s)"
+    )
+    assert checks.loc["fairness (gender)", "bound"] == (
+        f"at least 0.80; reference dataset {reference_folded:.2f}"
+    )
+    value, labels = accuracy(labeled, "v3", start.to_pydatetime(), end.to_pydatetime())
+    assert checks.loc["accuracy", "value"] == f"{value:.3f} ({labels:,} labels)"
+    assert checks.loc["f1", "value"] == f"{f1(own):.3f} ({labels:,} labels)"
+    assert checks.loc["f1", "outcome"] == "not a check"
+
+    # choosing another version to roll back changes the verdict and the default target
+    source.set_value("v2").run()
+    assert_no_exception(at)
+    assert at.selectbox(key=f"models_target_{CREDIT}").value == "v1"
+    assert any(i.value.replace("\\", "").startswith("v2: healthy — ") for i in at.info)
+    at.selectbox(key=f"models_from_{CREDIT}").set_value("v3").run()
+    assert at.selectbox(key=f"models_target_{CREDIT}").value == "v2"
+
+    at.text_area(key="models_reason").set_value("v3 selects women five times as often").run()
+    at.button(key="models_mark_confirm").click().run()
+    assert_no_exception(at)
+    (mark,) = rollback.marks(state, model_id=CREDIT)
+    assert (mark.from_version, mark.to_version) == ("v3", "v2")
+    assert (mark.evidence["version"], mark.evidence["verdict"]) == ("v3", "reject")
+    assert any("from v3 to v2" in s.value for s in at.success)
+    rollback.cancel(state, mark.id, actor=Actor("test cleanup"))
 
 
 def test_an_action_someone_else_took_first_is_a_warning(
@@ -200,15 +271,20 @@ def test_link_a_firing_alert_and_fix_a_refusal_in_the_dialog(
         (tmp_path / name).symlink_to(demo_dir / name, target_is_directory=True)
     shutil.copyfile(demo_dir / "monitor.toml", tmp_path / "monitor.toml")
     state = StateStore.for_data_dir(tmp_path)
-    alert = insert_alert(state, CREDIT)
-    insert_alert(state, "demand-forecast")
 
     at = open_page(tmp_path / "monitor.toml", monkeypatch)
+    # inserted after the Overview's first-visit evaluation of the rules (which would
+    # resolve an alert no rule raised)
+    alert = insert_alert(state, CREDIT)
+    insert_alert(state, "demand-forecast")
     at.sidebar.text_input(key="actor_name").set_value(TESTER).run()
     at.button(key="models_mark").click().run()
-    assert at.multiselect(key="models_alerts").options == [
-        f"#{alert} critical accuracy_drop: accuracy of {CREDIT} dropped"
-    ]
+    # the firing alerts of credit-risk: the one inserted here and those the evaluation
+    # raised; never demand-forecast's
+    firing = registry.firing_alerts(state, CREDIT)
+    offered = at.multiselect(key="models_alerts").options
+    assert offered == [f"#{a.id} {a.severity} {a.rule}: {a.summary or ''}" for a in firing]
+    assert f"#{alert} critical accuracy_drop: accuracy of {CREDIT} dropped" in offered
     at.button(key="models_mark_confirm").click().run()  # no reason yet
     assert_no_exception(at)
     assert any("give a reason" in e.value for e in at.error)

@@ -97,6 +97,20 @@ def since(alert: Alert) -> tuple[str, dt.datetime | None]:
     return "firing since", alert.started_at or alert.pending_since
 
 
+def episode_age(alert: Alert) -> str | None:
+    """`firing since 2026-11-12 00:00 UTC (for 8 d 23 h at the last check)`. The age is
+    counted to the alert's last evaluation, on the clock its times were taken with (the
+    data clock of historical logs, else the wall clock), never mixing the two."""
+    label, moment = since(alert)
+    if moment is None:
+        return None
+    if alert.state in ("resolved", "nodata"):
+        return f"{label} {format_utc(moment)}"
+    held = ago(moment, alert.last_evaluated_at)
+    age = "new" if held == "just now" else f"for {held.removesuffix(' ago')}"
+    return f"{label} {format_utc(moment)} ({age} at the last check)"
+
+
 def format_labels(labels: Mapping[str, str]) -> str:
     return ", ".join(f"{name}={value}" for name, value in sorted(labels.items()))
 

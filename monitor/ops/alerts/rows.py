@@ -50,6 +50,11 @@ _SILENCED: Final = """EXISTS (
     SELECT 1 FROM silences
     WHERE fingerprint = a.fingerprint AND expired_at IS NULL AND until > :now)"""
 """Alert `a` is silenced at :now (the condition of `s.id IS NOT NULL` in SELECT_ALERTS)."""
+_OPEN_WITH_SILENCE: Final = (
+    "SELECT a.*, " + _SILENCED + " AS silenced FROM alerts AS a"  # noqa: S608 (constants)
+    " WHERE :model IS NULL OR a.model_id = :model"
+)
+"""The alerts of :model (all when NULL), each with whether it is silenced at :now."""
 COUNT_SQL: Final = (
     """
 SELECT
@@ -65,9 +70,9 @@ SELECT
     count(*) FILTER (WHERE a.state = 'resolved') AS resolved,
     count(*) FILTER (WHERE a.state <> 'resolved') AS active,
     count(*) AS "all"
-FROM (SELECT a.*, """
-    + _SILENCED
-    + """ AS silenced FROM alerts AS a WHERE :model IS NULL OR a.model_id = :model) AS a
+FROM ("""
+    + _OPEN_WITH_SILENCE
+    + """) AS a
 """
 )
 NEEDING_SOMEONE_SQL: Final = (

@@ -5,27 +5,37 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final, Literal, cast
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-from monitor.core.config import TASKS, ModelConfig
+from monitor.core.config import TASKS, ModelConfig, Settings
 from monitor.core.errors import InputError
 from monitor.ops.datasets.library import Dataset
 
 if TYPE_CHECKING:
     from monitor.core.tabular import Relation, Runner
     from monitor.metrics.fairness.groups import GroupData
+    from monitor.queries.column_roles import Excluded
 
-_NO_COLUMN: Final = "\x00none"
-"""A column name no dataset has (names never hold control characters): the stand-in for
-a role that is not set, where `tabular.file_relation` wants a name."""
+
+@dataclass(frozen=True)
+class Pair:
+    """An uploaded pair as relations for drift and data quality, and the columns left
+    out of the features (roles, unsupported types, identifiers) with why."""
+
+    reference: Relation
+    current: Relation
+    excluded: tuple[Excluded, ...]
 
 
 def dataset_relation(runner: Runner, dataset: Dataset, task: str | None = None) -> Relation:
     """The stored Parquet as a relation for drift and data quality: the label,
-    prediction and score columns are the targets (as a model's are), every other
-    supported column a feature. `task` (binary, multiclass, regression; default binary)
-    decides whether targets compare as classes or as numbers."""
+    prediction and score columns are the targets (as a model's are), the identifier and
+    ignored columns left out, every other supported column a feature. `task` (binary,
+    multiclass, regression; default binary) decides whether targets compare as classes
+    or as numbers."""
     from monitor.core import tabular
+    from monitor.queries import column_roles
 
     task = task or "binary"
     if task not in TASKS:
@@ -39,12 +49,68 @@ def dataset_relation(runner: Runner, dataset: Dataset, task: str | None = None) 
     model = ModelConfig(
         id=f"dataset {dataset.name}",
         task=cast(Any, task),
-        label_column=roles.label or _NO_COLUMN,
-        prediction_column=roles.prediction or _NO_COLUMN,
+        label_column=roles.label or column_roles.NO_COLUMN,
+        prediction_column=roles.prediction or column_roles.NO_COLUMN,
         score_column=roles.score,
     )
     relation = tabular.file_relation(runner, dataset.path, model=model)
+    left_out = column_roles.RoleNames(ids=roles.ids, ignore=roles.ignore)
+    relation = column_roles.without_roles(relation, left_out)
     return dataclasses.replace(relation, label=f"dataset {dataset.name!r}")
+
+
+def pair_relations(
+    runner: Runner, reference: Dataset, current: Dataset, task: str | None = None
+) -> Pair:
+    """Both datasets as relations (`dataset_relation`), without the columns either
+    dataset's roles leave out and, unless either was saved with `keep_ids`, without the
+    identifier-like columns (`monitor.queries.column_roles`)."""
+    from monitor.queries import column_roles
+
+    ref_roles, cur_roles = reference.column_roles, current.column_roles
+    roles = column_roles.RoleNames(
+        ids=tuple(dict.fromkeys([*ref_roles.ids, *cur_roles.ids])),
+        ignore=tuple(dict.fromkeys([*ref_roles.ignore, *cur_roles.ignore])),
+    )
+    found = column_roles.split_columns(
+        runner,
+        dataset_relation(runner, reference, task),
+        dataset_relation(runner, current, task),
+        roles,
+        detect=not (ref_roles.keep_ids or cur_roles.keep_ids),
+    )
+    return Pair(*found)
+
+
+def attached_model(settings: Settings, *found: Dataset) -> ModelConfig | None:
+    """The configured model the first of the datasets is attached to, if any (a model
+    whose configuration is only the defaults and a reference, such as one known from the
+    logs with an uploaded reference attached, has nothing to apply)."""
+    configured = {m.id: m for m in settings.models if not _defaults_only(m)}
+    for dataset in found:
+        if dataset.model_id is not None and dataset.model_id in configured:
+            return configured[dataset.model_id]
+    return None
+
+
+def _defaults_only(model: ModelConfig) -> bool:
+    plain = ModelConfig(id=model.id)
+    return plain == dataclasses.replace(
+        model,
+        reference=None,
+        label_column=plain.label_column,
+        prediction_column=plain.prediction_column,
+        score_column=plain.score_column,
+    )
+
+
+def excluded_text(excluded: Sequence[Excluded]) -> str:
+    """The columns of a pair not analysed, and why, in words (plain text)."""
+    text = "Not analysed: " + "; ".join(f"{e.column} ({e.detail})" for e in excluded) + "."
+    if any(e.reason == "identifier" for e in excluded):
+        text += " Columns unique per row are analysed when a dataset of the pair is saved "
+        text += "with 'Analyse columns unique per row'."
+    return text
 
 
 def fairness_data(

@@ -43,15 +43,22 @@ ENTITY: Final = "dataset"
 
 @dataclass(frozen=True)
 class ColumnRoles:
+    """Targets (label, prediction, score), sensitive features, and the identifier and
+    ignored columns drift and data quality leave out (with identifier-like columns
+    unless `keep_ids`)."""
+
     label: str | None = None
     prediction: str | None = None
     score: str | None = None
     sensitive: tuple[str, ...] = ()
+    ids: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    keep_ids: bool = False
 
     def named(self) -> tuple[str, ...]:
         """Every column a role names, once."""
-        names = [self.label, self.prediction, self.score, *self.sensitive]
-        return tuple(dict.fromkeys(n for n in names if n is not None))
+        names = [self.label, self.prediction, self.score, *self.sensitive, *self.ids]
+        return tuple(dict.fromkeys(n for n in [*names, *self.ignore] if n is not None))
 
 
 @dataclass(frozen=True)
@@ -121,7 +128,8 @@ def validate_roles(
     columns: Sequence[ColumnReport] | Sequence[tuple[str, str]], roles: ColumnRoles
 ) -> None:
     """Every column a role names exists (else an error with near matches), the label,
-    prediction and score are different columns, and the score is numeric."""
+    prediction and score are different columns, the score is numeric, and no column
+    has two roles (a sensitive feature may not be an identifier or ignored)."""
     types = {
         (c.name if isinstance(c, ColumnReport) else c[0]): (
             c.inferred_type if isinstance(c, ColumnReport) else c[1]
@@ -133,6 +141,8 @@ def validate_roles(
         ("prediction", roles.prediction),
         ("score", roles.score),
         *(("sensitive", s) for s in roles.sensitive),
+        *(("identifier", s) for s in roles.ids),
+        *(("ignored", s) for s in roles.ignore),
     ):
         if name is not None and name not in types:
             raise InputError(f"{role} column {name!r} is not in the dataset{_near(name, types)}")
@@ -141,6 +151,11 @@ def validate_roles(
         raise InputError("the label, prediction and score must be different columns")
     if len(set(roles.sensitive)) < len(roles.sensitive):
         raise InputError("a sensitive column is named twice")
+    taken = {*outputs, *roles.sensitive}
+    for role, names in (("an identifier", roles.ids), ("ignored", roles.ignore)):
+        for name in (n for n in names if n in taken):
+            raise InputError(f"column {name!r} cannot be {role}: it has another role")
+        taken |= set(names)
     if roles.score is not None and types[roles.score] != "numeric":
         raise InputError(
             f"score column {roles.score!r} is {types[roles.score]}, not numeric: "
@@ -291,6 +306,9 @@ def _dataset(state: StateStore, row: sqlite3.Row) -> Dataset:
             prediction=roles.get("prediction"),
             score=roles.get("score"),
             sensitive=tuple(roles.get("sensitive") or ()),
+            ids=tuple(roles.get("ids") or ()),
+            ignore=tuple(roles.get("ignore") or ()),
+            keep_ids=bool(roles.get("keep_ids", False)),
         ),
         model_id=row["model_id"],
         details=loads(row["details"]) or {},

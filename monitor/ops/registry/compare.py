@@ -1,4 +1,4 @@
-"""Two versions of a model side by side, the canary verdict, and "healthy" versions.
+"""Two versions of a model side by side and the canary verdict.
 
 Each version's metrics (`version_metrics.measure`) come from the same engines as the
 Overview, restricted to that version; this module judges them.
@@ -6,7 +6,8 @@ Overview, restricted to that version; this module judges them.
 The canary verdict compares a candidate with a baseline version over the period both
 served: label shift or a latency spike then hits both alike. It is
 `promote`, `reject` (a check failed) or `inconclusive` (not enough data; never promote).
-See docs/models.md for the checks and their defaults.
+See docs/models.md for the checks and their defaults. One version judged on its own
+traffic, and healthy versions: `monitor.ops.registry.health`.
 """
 
 from __future__ import annotations
@@ -18,15 +19,18 @@ from monitor.core.catalog import Window
 from monitor.core.config import Settings, Thresholds
 from monitor.core.errors import InputError
 from monitor.core.store import LogStore
-from monitor.metrics.performance.report import MIN_LABELS, ReferenceFit
+from monitor.metrics.performance.report import ReferenceFit
 from monitor.ops.registry.version_metrics import (
     VersionMetrics,
+    amount_text,
     json_number,
     measure,
+    metric_text,
     model_info,
     own_window,
     require_version,
     shared_window,
+    unknown_metric_text,
     window_document,
 )
 from monitor.queries.performance_reference import fit_reference
@@ -89,15 +93,6 @@ class Comparison:
             "baseline": self.baseline.to_document(),
             "candidate": self.candidate.to_document(),
         }
-
-
-@dataclass(frozen=True)
-class HealthyVersion:
-    """The result of looking for the last healthy version before the current one."""
-
-    found: VersionMetrics | None
-    rejected: tuple[tuple[str, tuple[str, ...]], ...]
-    """Newer versions that were checked first, each with why it is not healthy."""
 
 
 def compare(
@@ -198,11 +193,11 @@ def _accuracy(
     failed: list[str] = []
     for metrics in (baseline, candidate):
         if not metrics.metric_known:
-            missing.append(_unknown_metric(metrics))
+            missing.append(unknown_metric_text(metrics))
     if not candidate.metric_known or candidate.value is None:
         return failed
     value, name, better = candidate.value, candidate.metric, candidate.higher_is_better
-    shown = _metric_text(candidate)
+    shown = metric_text(candidate)
     floor = limits.accuracy_floor
     if floor is None and candidate.model_baseline is not None:
         base = candidate.model_baseline
@@ -215,8 +210,8 @@ def _accuracy(
         allowed = allowed_drop(name, baseline.value, limits.accuracy_drop)
         if worse > allowed:
             failed.append(
-                f"{shown} is {_amount(name, worse)} worse than {baseline.version}'s "
-                f"{baseline.value:.3f} (allowed: {_amount(name, allowed)})"
+                f"{shown} is {amount_text(name, worse)} worse than {baseline.version}'s "
+                f"{baseline.value:.3f} (allowed: {amount_text(name, allowed)})"
             )
     return failed
 
@@ -264,86 +259,3 @@ def _fairness(baseline: VersionMetrics, candidate: VersionMetrics, notes: list[s
     return [
         f"fairness: {candidate.fairness.summary} ({baseline.version}: {baseline.fairness.summary})"
     ]
-
-
-def health_problems(metrics: VersionMetrics, thresholds: Thresholds) -> tuple[str, ...]:
-    """Why a version is not healthy in its window; empty when it is.
-
-    Healthy: its headline metric is known (see `VersionMetrics.metric_known`) and not
-    worse than the model's baseline by more than `accuracy_drop` (points for accuracy,
-    relative for MAE); its error rate is at most `error_rate` and its latency p95 at
-    most `latency_p95_ms`."""
-    problems: list[str] = []
-    if metrics.predictions == 0:
-        return (f"{metrics.version} served no predictions",)
-    if not metrics.metric_known or metrics.value is None:
-        problems.append(_unknown_metric(metrics))
-    elif metrics.model_baseline is None:
-        problems.append(f"{metrics.metric} has no baseline to judge it against")
-    else:
-        base = metrics.model_baseline
-        worse = worse_by(metrics.value, base, higher_is_better=metrics.higher_is_better)
-        allowed = allowed_drop(metrics.metric, base, thresholds.accuracy_drop)
-        if worse > allowed:
-            problems.append(
-                f"{_metric_text(metrics)} is {_amount(metrics.metric, worse)} worse than the "
-                f"baseline {base:.3f} (allowed: {_amount(metrics.metric, allowed)})"
-            )
-    rate = metrics.error_rate
-    if rate is not None and rate > thresholds.error_rate:
-        problems.append(f"error rate {rate:.2%} is above {thresholds.error_rate:.2%}")
-    p95 = metrics.latency_p95_ms
-    if p95 is not None and p95 > thresholds.latency_p95_ms:
-        problems.append(f"latency p95 {p95:,.0f} ms is above {thresholds.latency_p95_ms:,.0f} ms")
-    return tuple(problems)
-
-
-def last_healthy(
-    store: LogStore,
-    settings: Settings,
-    model_id: str,
-    current_version: str,
-    window: Window,
-    *,
-    reference: ReferenceFit | None = None,
-) -> HealthyVersion:
-    """The newest version that first served before `current_version` and is healthy
-    (`health_problems`), each measured over its own window (`own_window`)."""
-    info = model_info(store, model_id)
-    require_version(info, current_version)
-    order = [v.version for v in info.versions]  # oldest first
-    older = order[: order.index(current_version)]
-    fit = reference or fit_reference(store, settings.model(model_id))
-    rejected: list[tuple[str, tuple[str, ...]]] = []
-    for version in reversed(older):
-        metrics = measure(
-            store,
-            settings,
-            model_id,
-            version,
-            own_window(store, info, version, window),
-            reference=fit,
-        )
-        problems = health_problems(metrics, settings.thresholds)
-        if not problems:
-            return HealthyVersion(metrics, tuple(rejected))
-        rejected.append((version, problems))
-    return HealthyVersion(None, tuple(rejected))
-
-
-def _unknown_metric(metrics: VersionMetrics) -> str:
-    if metrics.value is None:
-        return f"{metrics.version}: no {metrics.metric} (no labels and no estimate)"
-    return (
-        f"{metrics.version}: {metrics.metric} from only {metrics.labeled:,} labels "
-        f"(at least {MIN_LABELS} needed)"
-    )
-
-
-def _metric_text(metrics: VersionMetrics) -> str:
-    kind = " (estimated)" if metrics.estimated else ""
-    return f"{metrics.metric} {metrics.value:.3f}{kind} of {metrics.version}"
-
-
-def _amount(metric: str, value: float) -> str:
-    return f"{value * 100:.1f} points" if metric == "accuracy" else f"{value:.3g}"

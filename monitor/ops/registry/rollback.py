@@ -1,9 +1,10 @@
-"""Rollback marks: "go back from the current version to a known-good one", on record.
+"""Rollback marks: "go back from this version to a known-good one", on record.
 
-A mark names the model, the current version (`from_version`), the target
-(`to_version`, by default the last healthy version before the current one, see
-`compare.last_healthy`), a reason, the alerts that motivated it and a
-snapshot of the comparison at that moment (`evidence`). It is `requested` until
+A mark names the model, the version to roll back (`from_version`, by default the
+current one), the target (`to_version`, by default the newest healthy version first seen
+before it, see `health.last_healthy`), a reason, the alerts that motivated it and a
+snapshot of the evidence at that moment (`rollback_evidence`: the `from` version judged
+on its own traffic, the target, the two side by side). It is `requested` until
 someone applies it (the deploy pipeline rolled back: the `champion` alias moves to the
 target, MLflow style) or cancels it. Both are compare-and-set: only a requested mark
 can be closed, so a second click or a second session gets a clear `Conflict`.
@@ -15,7 +16,6 @@ the state database with the open marks (`rollback_file`), in the same document
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -29,14 +29,17 @@ from monitor.core.store import LogStore
 from monitor.metrics.performance.report import ReferenceFit
 from monitor.ops.registry import rollback_file
 from monitor.ops.registry import versions as registry
-from monitor.ops.registry.compare import Comparison, compare, last_healthy
+from monitor.ops.registry.rollback_evidence import (
+    EVIDENCE_SPAN,
+    RollbackEvidence,
+    default_target,
+    gather,
+)
 from monitor.ops.registry.rollback_marks import STATUSES, RollbackMark, Status, mark_from_row
 from monitor.ops.registry.version_metrics import model_info, require_version
 from monitor.ops.registry.versions import Conflict
 from monitor.queries.performance_reference import fit_reference
 
-EVIDENCE_SPAN: Final = dt.timedelta(days=7)
-"""Default evidence window: the last 7 days of the model's traffic."""
 MAX_REASON_CHARS: Final = 2000
 
 
@@ -69,65 +72,61 @@ def mark(
     *,
     reason: str,
     actor: Actor,
+    from_version: str | None = None,
     to_version: str | None = None,
     alert_ids: Sequence[int] = (),
     window: Window | None = None,
-    evidence: Comparison | None = None,
+    evidence: RollbackEvidence | None = None,
     reference: ReferenceFit | None = None,
 ) -> RollbackMark:
-    """Request a rollback of the model's current version to `to_version` (default: the
-    last healthy version before it). `window`: where the evidence comes from (default:
-    the last 7 days of traffic). `evidence`: a comparison already computed (what the
-    person saw); used when its versions match, else computed here.
+    """Request a rollback of `from_version` (default: the model's current version) to
+    `to_version` (default: the newest healthy version first seen before it). `window`:
+    where the evidence comes from (default: the last 7 days of traffic). `evidence`:
+    evidence already gathered (what the person saw); used when its versions match, else
+    gathered here.
 
     Refusals (InputError): empty reason, unknown model or version, the target being the
-    current version, no healthy version to default to, unknown alert ids, an open mark
-    for the model already (Conflict)."""
+    version rolled back, no healthy version to default to, unknown alert ids, an open
+    mark for the model already (Conflict)."""
     text = _reason(reason)
     info = model_info(store, model_id)
-    if to_version is not None:
-        require_version(info, to_version)
+    for role, version in (("to roll back", from_version), ("to roll back to", to_version)):
+        try:
+            if version is not None:
+                require_version(info, version)
+        except InputError as exc:
+            raise InputError(f"the version {role}: {exc}") from None
+    if from_version is not None and to_version == from_version:
+        raise InputError(
+            f"{to_version} is the version to roll back; a rollback needs another version "
+            "as its target"
+        )
     ids = tuple(sorted({int(a) for a in alert_ids}))
     _refuse_open_mark(state.read, model_id)  # cheap refusals before the evidence is computed
     _require_alerts(state.read, ids)
-    current, source = registry.current_version(state, store, settings, model_id)
+    source: registry.CurrentSource | None = None  # set when `from` is the current version
+    if from_version is None:
+        from_version, source = registry.current_version(state, store, settings, model_id)
     window = window or registry.default_window(info, EVIDENCE_SPAN)
     fit = reference or fit_reference(store, settings.model(model_id))
     if to_version is None:
-        healthy = last_healthy(store, settings, model_id, current, window, reference=fit)
-        if healthy.found is None:
-            why = "; ".join(f"{v}: {', '.join(p)}" for v, p in healthy.rejected)
-            raise InputError(
-                f"no version of {model_id} before {current} is healthy"
-                + (f" ({why})" if why else " (there is none)")
-                + "; name the target version explicitly"
-            )
-        to_version = healthy.found.version
-    if to_version == current:
+        to_version = default_target(store, settings, model_id, from_version, window, reference=fit)
+    if to_version == from_version:  # only when `from` defaulted to the current version
         raise InputError(
             f"{to_version} is the current version of {model_id} ({_source_text(source)}); "
             "a rollback needs another version as its target"
         )
-    if evidence is None or (evidence.baseline.version, evidence.candidate.version) != (
-        to_version,
-        current,
-    ):
-        evidence = compare(
-            store,
-            settings,
-            model_id,
-            to_version,
-            current,
-            window,
-            reference=fit,
-            apart="own_windows",
+    if evidence is None or evidence.versions != (from_version, to_version):
+        evidence = gather(
+            store, settings, model_id, from_version, to_version, window, reference=fit
         )
     document = evidence.to_document()
+    rolled: str = from_version  # for the transaction below (narrowed)
     now = utc_now()
 
     def change(tx: sqlite3.Connection) -> RollbackMark:
         holder = registry.champion_in(tx, model_id)
-        if (source == "alias" and holder != current) or (source == "traffic" and holder):
+        if (source == "alias" and holder != rolled) or (source == "traffic" and holder):
             raise Conflict(
                 f"the champion of {model_id} changed to {holder or 'none'} meanwhile; "
                 "look at the versions again"
@@ -142,7 +141,7 @@ def mark(
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'requested')",
                 (
                     model_id,
-                    current,
+                    rolled,
                     to_version,
                     text,
                     dumps(list(ids)),
@@ -164,7 +163,7 @@ def mark(
             entity_id=mark_id,
             after={
                 "model_id": model_id,
-                "from_version": current,
+                "from_version": rolled,
                 "to_version": to_version,
                 "status": "requested",
                 "alert_ids": list(ids),
@@ -238,7 +237,7 @@ def _close(
 def _reason(reason: str) -> str:
     text = reason.strip()
     if not text:
-        raise InputError("give a reason for the rollback: what is wrong with the current version")
+        raise InputError("give a reason for the rollback: what is wrong with the version")
     if len(text) > MAX_REASON_CHARS:
         raise InputError(
             f"the reason is too long ({len(text)} characters, at most {MAX_REASON_CHARS})"
@@ -293,5 +292,5 @@ def _no_mark(mark_id: int) -> InputError:
     )
 
 
-def _source_text(source: registry.CurrentSource) -> str:
+def _source_text(source: registry.CurrentSource | None) -> str:
     return "it holds the champion alias" if source == "alias" else "it serves most traffic"

@@ -25,7 +25,8 @@ class RollbackMark:
     reason: str
     alert_ids: tuple[int, ...]
     evidence: Mapping[str, Any]
-    """The comparison (target as baseline, current as candidate) when the mark was made."""
+    """`rollback_evidence.RollbackEvidence.to_document()` when the mark was made: the
+    `from` version judged on its own traffic, the target, the two side by side."""
     requested_by: str
     requested_verified: bool
     requested_at: dt.datetime

@@ -2,7 +2,9 @@
 served in, and its metrics in a window (from the same engines as the Overview, see
 `monitor.findings.status`): the headline metric (accuracy, or MAE for regression;
 realized from labels, or estimated without enough of them), error rate and latency
-p95, drift against the reference and the four-fifths fairness screen."""
+p95, drift against the reference and the four-fifths fairness screen; beside them the
+task's other performance metrics against their baseline (F1, precision... realized from
+at least MIN_LABELS labels) and the screen per sensitive feature (`version_fairness`)."""
 
 from __future__ import annotations
 
@@ -20,8 +22,35 @@ from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.findings.status import Status, model_status
 from monitor.metrics.performance.baseline import HIGHER_IS_BETTER
-from monitor.metrics.performance.report import HEADLINE_METRIC, MIN_LABELS, ReferenceFit
+from monitor.metrics.performance.report import (
+    HEADLINE_METRIC,
+    METRICS,
+    MIN_LABELS,
+    PerformanceReport,
+    ReferenceFit,
+)
+from monitor.ops.registry.version_fairness import FeatureScreen, screens
 from monitor.queries import health
+from monitor.queries.performance_reference import fit_reference
+from monitor.queries.performance_report import performance
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A performance metric of a version (realized from labels) beside the model's baseline."""
+
+    name: str
+    value: float | None
+    baseline: float | None
+    higher_is_better: bool
+
+    def to_document(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": json_number(self.value),
+            "baseline": json_number(self.baseline),
+            "higher_is_better": self.higher_is_better,
+        }
 
 
 @dataclass(frozen=True)
@@ -46,6 +75,11 @@ class VersionMetrics:
     drift: Status
     drift_share: float | None
     fairness: Status
+    measures: tuple[Measure, ...] = ()
+    """The task's other metrics (not the headline) against their baseline; empty below
+    MIN_LABELS labels."""
+    screens: tuple[FeatureScreen, ...] = ()
+    """The four-fifths screen per sensitive feature, on this version and the reference."""
 
     @property
     def error_rate(self) -> float | None:
@@ -75,7 +109,10 @@ class VersionMetrics:
             "drift_share": self.drift_share,
             "fairness": _status_document(self.fairness),
         }
-        return {k: json_number(v) for k, v in fields.items()}
+        return {k: json_number(v) for k, v in fields.items()} | {
+            "measures": [m.to_document() for m in self.measures],
+            "fairness_screens": [s.to_document() for s in self.screens],
+        }
 
 
 def model_info(store: LogStore, model_id: str) -> ModelInfo:
@@ -107,9 +144,14 @@ def measure(
     reference: ReferenceFit | None = None,
 ) -> VersionMetrics:
     """The metrics of one version in a window."""
-    status = model_status(store, settings, model_id, window, (version,), reference=reference)
+    model = settings.model(model_id)
+    fit = reference or fit_reference(store, model)
+    status = model_status(store, settings, model_id, window, (version,), reference=fit)
     found = status.headline
-    metric = HEADLINE_METRIC[settings.model(model_id).task]
+    metric = HEADLINE_METRIC[model.task]
+    report = performance(
+        store, model, Scope(model_id, window, (version,)), bucket=None, reference=fit
+    )
     return VersionMetrics(
         version=version,
         window=window,
@@ -126,6 +168,24 @@ def measure(
         drift=status.drift,
         drift_share=status.drift_share,
         fairness=status.fairness,
+        measures=_measures(report, skip=metric),
+        screens=screens(store, model, version, window, tau=settings.thresholds.fairness_tau),
+    )
+
+
+def _measures(report: PerformanceReport, *, skip: str) -> tuple[Measure, ...]:
+    overall = report.overall()
+    if overall is None or overall.labeled < MIN_LABELS:
+        return ()
+    return tuple(
+        Measure(
+            name,
+            found.value if (found := overall.metrics.get(name)) else None,
+            base.value if (base := report.baseline.metrics.get(name)) else None,
+            HIGHER_IS_BETTER.get(name, True),
+        )
+        for name in METRICS[report.task]
+        if name != skip
     )
 
 
@@ -151,6 +211,24 @@ def own_window(store: LogStore, info: ModelInfo, version: str, window: Window) -
         return window
     last = next(v.last_seen for v in info.versions if v.version == version)
     return Window(last - (window.end - window.start), last)
+
+
+def unknown_metric_text(metrics: VersionMetrics) -> str:
+    if metrics.value is None:
+        return f"{metrics.version}: no {metrics.metric} (no labels and no estimate)"
+    return (
+        f"{metrics.version}: {metrics.metric} from only {metrics.labeled:,} labels "
+        f"(at least {MIN_LABELS} needed)"
+    )
+
+
+def metric_text(metrics: VersionMetrics) -> str:
+    kind = " (estimated)" if metrics.estimated else ""
+    return f"{metrics.metric} {metrics.value:.3f}{kind} of {metrics.version}"
+
+
+def amount_text(metric: str, value: float) -> str:
+    return f"{value * 100:.1f} points" if metric == "accuracy" else f"{value:.3g}"
 
 
 def window_document(window: Window) -> dict[str, str]:

@@ -22,7 +22,7 @@ MIN_RATE_PREDICTIONS = 10
 
 
 def latency_figure(buckets: Sequence[TrafficBucket], threshold_ms: float | None) -> go.Figure:
-    """p50 / p95 / p99 per bucket, with the p95 threshold from the config."""
+    """p50 / p95 / p99 per bucket, with the threshold of the p95 alert rule."""
     figure = go.Figure()
     starts = [b.start for b in buckets]
     for name, values in (

@@ -21,13 +21,8 @@ from monitor.core.config import Settings, Thresholds, load_settings
 from monitor.core.errors import InputError
 from monitor.core.store import LogStore
 from monitor.findings.status import Status
-from monitor.ops.registry.compare import (
-    CanaryThresholds,
-    compare,
-    health_problems,
-    judge,
-    last_healthy,
-)
+from monitor.ops.registry.compare import CanaryThresholds, compare, judge
+from monitor.ops.registry.health import health_problems, last_healthy
 from monitor.ops.registry.version_metrics import VersionMetrics
 from tests.performance_truth import labeled_predictions
 from tests.registry_support import accuracy, between, p95, raw_predictions, shared_period

@@ -4,6 +4,7 @@ the shared demo logs)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import subprocess
@@ -13,13 +14,14 @@ from typing import Any
 
 import pytest
 
-from monitor.core.config import Settings, load_settings
+from monitor.core.config import Settings, Thresholds, load_settings
 from monitor.core.errors import InputError
 from monitor.core.state import Actor, StateStore, to_text, utc_now
 from monitor.core.store import LogStore
 from monitor.ops.registry import rollback, rollback_file
 from monitor.ops.registry import versions as registry
-from monitor.ops.registry.compare import compare
+from monitor.ops.registry.health import check
+from monitor.ops.registry.rollback_evidence import EVIDENCE_SPAN, gather
 from monitor.ops.registry.rollback_marks import marks_document
 from monitor.ops.registry.version_metrics import model_info
 from monitor.ops.registry.versions import Conflict
@@ -68,9 +70,15 @@ def test_mark_then_cancel_with_audit_and_export(
         "ann",
     )
     assert not mark.requested_verified and mark.closed_at is None
-    evidence = mark.evidence
-    assert (evidence["baseline"]["version"], evidence["candidate"]["version"]) == ("v2", "v3")
-    assert evidence["same_period"] is True and evidence["verdict"] == "reject"
+    evidence = mark.evidence  # about v3, on its own traffic; then v2 and the two side by side
+    assert (evidence["version"], evidence["verdict"], evidence["target"]["version"]) == (
+        "v3",
+        "reject",
+        "v2",
+    )
+    compared = evidence["comparison"]
+    assert (compared["baseline"]["version"], compared["candidate"]["version"]) == ("v2", "v3")
+    assert compared["same_period"] is True and compared["verdict"] == "reject"
     assert rollback.marks(state) == (mark,) and rollback.get(state, mark.id) == mark
     assert exported(state) == open_document(state)
     assert exported(state)["rollbacks"][0]["id"] == mark.id
@@ -183,12 +191,83 @@ def test_the_schema_allows_one_open_mark_per_model(state: StateStore) -> None:
 def test_the_evidence_shown_is_the_evidence_kept(
     store: LogStore, settings: Settings, state: StateStore
 ) -> None:
-    window = registry.default_window(model_info(store, CREDIT), rollback.EVIDENCE_SPAN)
-    shown = compare(store, settings, CREDIT, "v1", "v2", window, apart="own_windows")
+    window = registry.default_window(model_info(store, CREDIT), EVIDENCE_SPAN)
+    shown = gather(store, settings, CREDIT, "v2", "v1", window)
     mark = rollback.mark(
         state, store, settings, CREDIT, to_version="v1", reason="r", actor=ANN, evidence=shown
     )
     assert mark.evidence == json.loads(json.dumps(shown.to_document()))
+    other = gather(store, settings, CREDIT, "v3", "v1", window)  # not the versions marked
+    rollback.cancel(state, mark.id, actor=ANN)
+    again = rollback.mark(
+        state, store, settings, CREDIT, to_version="v1", reason="r", actor=ANN, evidence=other
+    )
+    assert again.evidence["version"] == "v2" and again.evidence["target"]["version"] == "v1"
+
+
+def test_mark_any_version_with_evidence_about_it(
+    store: LogStore, settings: Settings, state: StateStore
+) -> None:
+    """Without an alias v2 serves most traffic (the current version); the canary v3 is the
+    one to roll back, to the newest healthy version before it."""
+    assert registry.current_version(state, store, settings, CREDIT) == ("v2", "traffic")
+    window = registry.default_window(model_info(store, CREDIT), EVIDENCE_SPAN)
+    mark = rollback.mark(
+        state, store, settings, CREDIT, from_version="v3", reason="unfair", actor=ANN
+    )
+    assert (mark.from_version, mark.to_version) == ("v3", "v2")
+    judged = check(store, settings, CREDIT, "v3", window)
+    evidence = mark.evidence
+    assert (evidence["version"], evidence["verdict"]) == ("v3", "reject")
+    assert evidence["failed"] == list(judged.failed)
+    assert any(f.startswith("fairness ratio") and "gender" in f for f in evidence["failed"])
+    assert evidence["summary"] == judged.summary
+    assert evidence["metrics"]["window"] == {
+        "start": window.start.isoformat(timespec="microseconds"),
+        "end": window.end.isoformat(timespec="microseconds"),
+    }
+    assert evidence["target"]["verdict"] == "healthy"
+    assert state.audit_log(entity="rollback", entity_id=str(mark.id))[0].after == {
+        "model_id": CREDIT,
+        "from_version": "v3",
+        "to_version": "v2",
+        "status": "requested",
+        "alert_ids": [],
+    }
+    # a champion elsewhere does not matter when the version is named
+    rollback.cancel(state, mark.id, actor=ANN)
+    registry.set_alias(state, store, CREDIT, "v1", actor=ANN)
+    named = rollback.mark(
+        state, store, settings, CREDIT, from_version="v3", to_version="v1", reason="r", actor=ANN
+    )
+    assert (named.from_version, named.to_version) == ("v3", "v1")
+
+
+def test_refusals_of_the_version_to_roll_back(
+    store: LogStore, settings: Settings, state: StateStore
+) -> None:
+    def refused(words: str, **kwargs: Any) -> None:
+        with pytest.raises(InputError, match=words):
+            rollback.mark(state, store, settings, CREDIT, reason="r", actor=ANN, **kwargs)
+
+    refused(
+        r"the version to roll back: .*no version 'v9' .*\(known: v1, v2, v3\)", from_version="v9"
+    )
+    refused("the version to roll back to: .*no version 'v8'", from_version="v3", to_version="v8")
+    refused(
+        "v3 is the version to roll back; a rollback needs another version",
+        from_version="v3",
+        to_version="v3",
+    )
+    refused(r"no version of credit-risk before v1 is healthy \(there is none\)", from_version="v1")
+    strict = dataclasses.replace(settings, thresholds=Thresholds(latency_p95_ms=1.0))
+    with pytest.raises(InputError) as raised:
+        rollback.mark(state, store, strict, CREDIT, from_version="v3", reason="r", actor=ANN)
+    message = str(raised.value)
+    assert message.startswith("no version of credit-risk before v3 is healthy (checked v2: ")
+    assert "; v1: " in message and "ms is above 1 ms" in message
+    assert message.endswith("; name the target version explicitly")
+    assert rollback.marks(state, status="all") == ()
 
 
 WORKER = """
