@@ -60,13 +60,13 @@ def _board(
 ) -> Board:
     moment = utc_now()
     found = evaluate_findings(_store, _settings, moment)
-    result = evaluation.evaluate(_store, _settings, _state, now=None, findings=found)
+    result = evaluation.evaluate(_store, _settings, _state, now=moment, findings=found)
     return Board(found, result.evaluated_at, result.errors)
 
 
 def board(store: LogStore, settings: Settings, state: StateStore) -> Board:
-    """The current findings of every model (see the module docstring)."""
-    store.refresh()
+    """The current findings of every model (see the module docstring); `store` as the
+    page context has it, refreshed for this run."""
     return _board(store, settings, state, store.version, _settings_key(settings))
 
 
