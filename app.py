@@ -28,5 +28,5 @@ navigation = st.navigation(
         ],
     }
 )
-ui.load_context()
+ui.load_context(navigation.url_path)
 navigation.run()

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from monitor.core import logfiles
 from monitor.core.schema import LOGS_DIR
-
-DEMO_MANIFEST = "demo_manifest.json"
+from monitor.demo.manifest import MANIFEST_NAME as DEMO_MANIFEST
 
 
 def has_logs(data_dir: Path) -> bool:

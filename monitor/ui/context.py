@@ -7,6 +7,7 @@ new log files invalidate them and raw rows are never cached.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Mapping
@@ -26,9 +27,10 @@ from monitor.core.scope import Scope
 from monitor.core.state import StateStore
 from monitor.core.store import InvalidRecords, LogStore
 from monitor.core.tabular import FileDatabase
-from monitor.demo import bootstrap
+from monitor.demo import bootstrap, history
 from monitor.findings import status as executive
 from monitor.metrics.health.service import ModelHealth, TrafficBucket
+from monitor.ops.alerts.replay import replay_history
 from monitor.ops.datasets import library as datasets
 from monitor.ops.datasets.library import Dataset
 from monitor.ops.datasets.references import apply_references, attached_references
@@ -54,6 +56,8 @@ class Filters:
 
 SourceKind = Literal["logs", "uploads"]
 SOURCES: dict[SourceKind, str] = {"logs": "Model logs", "uploads": "Uploaded datasets"}
+UPLOAD_PAGES: tuple[str, ...] = ("drift", "data_quality", "fairness")
+"""URL paths of the pages that analyse the data source (the others always read the logs)."""
 
 
 @dataclass(frozen=True)
@@ -105,10 +109,15 @@ def _settings() -> Settings:
 
 
 @st.cache_resource(show_spinner="Preparing data...")
-def _store(data_dir: str) -> LogStore:
+def _store(data_dir: str, _config: Settings) -> LogStore:
     path = Path(data_dir)
-    bootstrap.ensure_demo_data(path)
-    return LogStore(path)
+    generated = bootstrap.ensure_demo_data(path)
+    store = LogStore(path)
+    if generated:  # the alert history the demo's problems would have left
+        # A bad rule is no reason to stop: the Alerts page checks the rules and says why.
+        with contextlib.suppress(MonitorError):
+            replay_history(store, _config, _state(data_dir), history.replay_times(path))
+    return store
 
 
 @st.cache_resource(show_spinner=False)
@@ -189,8 +198,9 @@ def current() -> PageContext:
     return context
 
 
-def load_context() -> PageContext:
-    """Settings, store and sidebar filters, kept for the pages of this run.
+def load_context(page: str = "") -> PageContext:
+    """Settings, store and sidebar filters, kept for the pages of this run (`page`: the
+    URL path of the page about to run).
 
     Stops the page with a clear message on a bad configuration."""
     try:
@@ -199,11 +209,12 @@ def load_context() -> PageContext:
         st.error(f"Configuration problem: {exc}")
         st.stop()
         raise  # unreachable; st.stop raises
-    with st.spinner("First start: generating demo data (about 10 seconds)..."):
-        store = _store(str(settings.data_dir))
+    with st.spinner("First start: generating demo data and its alerts (about 15 seconds)..."):
+        store = _store(str(settings.data_dir), settings)
     store.refresh()
     models = _inventory(store, store.version)
-    filters = _sidebar(models)
+    uploads_here = page in UPLOAD_PAGES and st.session_state.get("source_kind") == "uploads"
+    filters = _sidebar(models, shown=not uploads_here)
     try:
         state = _state(str(settings.data_dir))
         source = _source_sidebar(state)
@@ -228,12 +239,17 @@ def window_for(model: ModelInfo, label: str) -> Window:
     return Window.ending_at(model.last_seen, span)
 
 
-def _sidebar(models: tuple[ModelInfo, ...]) -> Filters | None:
+def _sidebar(models: tuple[ModelInfo, ...], *, shown: bool = True) -> Filters | None:
+    """The log filters (model, versions, window). Not `shown` on a page that analyses
+    uploaded datasets: they would change nothing there; their values are kept for the
+    pages that use them."""
     sidebar = st.sidebar
     if not models:
         sidebar.info("No predictions logged yet.")
         return None
     by_id = {m.model_id: m for m in models}
+    if not shown:
+        return _kept_filters(by_id)
     _apply_link(by_id)
     model_id = sidebar.selectbox("Model", list(by_id), key="filter_model")
     model = by_id[model_id]
@@ -251,6 +267,27 @@ def _sidebar(models: tuple[ModelInfo, ...]) -> Filters | None:
         "(ends at the newest prediction)"
     )
     return Filters(model, tuple(versions), window, label)
+
+
+def _kept_filters(by_id: Mapping[str, ModelInfo]) -> Filters:
+    """The filters as last chosen, without drawing them. Streamlit forgets the state of
+    a widget not drawn in a run, so each is written back to keep it for later pages."""
+    state = st.session_state
+    model_id = state.get("filter_model")
+    model = by_id.get(model_id) if isinstance(model_id, str) else None
+    model = model or next(iter(by_id.values()))
+    versions_key = f"filter_versions_{model.model_id}"
+    label = state.get("filter_window")
+    label = label if label in WINDOWS else next(iter(WINDOWS))
+    for key in ("filter_model", "filter_window", versions_key):
+        if key in state:
+            state[key] = state[key]
+    st.sidebar.caption(
+        "Model, versions and time window apply to the model logs; this page analyses the "
+        "uploaded datasets chosen below."
+    )
+    versions = tuple(state.get(versions_key, ()))
+    return Filters(model, versions, window_for(model, label), label)
 
 
 def _apply_link(by_id: Mapping[str, ModelInfo]) -> None:

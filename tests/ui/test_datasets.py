@@ -579,3 +579,21 @@ def test_fairness_asks_for_roles_a_dataset_was_saved_without(
         assert len(at.get("plotly_chart")) == 2  # the reference judged with the same roles
     finally:
         cleanup(state, demo_dir, *names)
+
+
+def test_log_filters_step_aside_on_a_page_that_analyses_uploads(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch, pair: Pair
+) -> None:
+    """Model, versions and window change nothing on Drift with uploaded datasets: they
+    are not drawn there, and the choice made before is still there on a logs page."""
+    at = open_page(demo_dir, monkeypatch, "pages/drift.py")
+    at.sidebar.selectbox(key="filter_model").set_value("demand-forecast").run()
+    at.sidebar.selectbox(key="filter_window").set_value("Last 7 days").run()
+    choose_pair(at, pair)
+    shown = {w.key for w in (*at.sidebar.selectbox, *at.sidebar.multiselect)}
+    assert not shown & {"filter_model", "filter_window", "filter_versions_demand-forecast"}
+    assert any("apply to the model logs" in c.value for c in at.sidebar.caption)
+    at.switch_page("pages/performance.py").run()
+    assert_no_exception(at)
+    assert at.sidebar.selectbox(key="filter_model").value == "demand-forecast"
+    assert at.sidebar.selectbox(key="filter_window").value == "Last 7 days"
