@@ -127,10 +127,10 @@ st.caption(
 )
 for other in context.models:
     window = ui.window_for(other, filters.window_label)
-    status = ui.model_status(store, store.version, context.settings, other.model_id, window)
     other_scope = Scope.of(
         context.settings.model(other.model_id), window, data_version=store.version
     )
+    status = ui.model_status(store, context.settings, other_scope)
     trend = ui.traffic(store, other_scope, other_scope.bucket(finest="minute"))
     with st.container(border=True):
         st.markdown(f"**{ui.escape_markdown(other.model_id)}**")

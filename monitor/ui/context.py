@@ -146,16 +146,9 @@ def traffic(_store: LogStore, scope: Scope, bucket: Bucket) -> tuple[TrafficBuck
     return health.traffic(_store, scope, bucket)
 
 
-def model_status(
-    store: LogStore, version: str, settings: Settings, model_id: str, window: Window
-) -> executive.ModelStatus:
-    """`executive.model_status`, cached on the store's version and the reference file."""
-    scope = Scope.of(settings.model(model_id), window, data_version=version)
-    return _model_status(store, settings, scope)
-
-
 @st.cache_data(ttl=300, show_spinner="Checking performance, drift and fairness...", max_entries=64)
-def _model_status(_store: LogStore, _settings: Settings, scope: Scope) -> executive.ModelStatus:
+def model_status(_store: LogStore, _settings: Settings, scope: Scope) -> executive.ModelStatus:
+    """`executive.model_status` of the scope's model and window (all versions pooled)."""
     fit = ui_performance.reference_fit(_store, _settings.model(scope.model_id), scope)
     return executive.model_status(_store, _settings, scope.model_id, scope.window, reference=fit)
 
