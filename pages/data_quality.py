@@ -3,20 +3,21 @@
 import streamlit as st
 
 from monitor.core.errors import MonitorError
-from monitor.metrics.quality import QualityReport
+from monitor.metrics.quality import Limits, QualityReport
 from monitor.reports import quality_export
 from monitor.ui import context as ui
 from monitor.ui import drift as ui_drift
+from monitor.ui import page_findings
 from monitor.ui import quality as ui_quality
 from monitor.ui.charts import quality as charts_quality
-from monitor.ui.drift import Comparison
+from monitor.ui.drift import Comparison, LogScope
 
 PERCENT = st.column_config.NumberColumn(format="percent")
 
 
-def summary_tiles(report: QualityReport, threshold: float) -> None:
-    """Rows, invalid records, duplicate ids, schema issues, features missing too often."""
-    high_missing = [f for f in report.features if (f.missing_share or 0) > threshold]
+def summary_tiles(report: QualityReport, limits: Limits) -> None:
+    """Rows, invalid records, duplicate ids, schema issues, features whose status is not ok."""
+    issues = ui_quality.with_issues(report)
     tiles = st.columns(5)
     tiles[0].metric("Rows", f"{report.current_rows:,}")
     tiles[1].metric(
@@ -29,16 +30,16 @@ def summary_tiles(report: QualityReport, threshold: float) -> None:
     )
     tiles[3].metric("Schema issues", ui_quality.schema_issue_count(report))
     tiles[4].metric(
-        "Often missing",
-        len(high_missing),
-        help=f"Features whose missing share is above {threshold:.0%} (thresholds.missing_share).",
+        "Features with issues",
+        len(issues),
+        help=ui_quality.limits_text(limits) + (f" Now: {'; '.join(issues)}." if issues else ""),
     )
 
 
-def over_time(compared: Comparison, threshold: float) -> None:
+def over_time(compared: Comparison, limits: Limits) -> None:
     """A chosen share (missing, out of range, new categories) per feature and time bucket."""
     st.subheader("Over time")
-    found = ui_quality.over_time(compared)
+    found = ui_quality.over_time(compared, limits)
     if found is None:
         st.caption(ui_drift.NO_TIME)
         return
@@ -51,11 +52,10 @@ def over_time(compared: Comparison, threshold: float) -> None:
             format_func=lambda m: charts_quality.OVER_TIME[m],
         )
     )
+    threshold = {"missing": limits.missing_share, "new_categories": limits.new_category_share}
     if found.starts:
         st.plotly_chart(
-            charts_quality.over_time_figure(
-                found, metric, threshold if metric == "missing" else None
-            ),
+            charts_quality.over_time_figure(found, metric, threshold.get(metric)),
             config={"displayModeBar": False},
         )
 
@@ -134,20 +134,29 @@ def feature_correlations(compared: Comparison) -> None:
 
 context = ui.current()
 st.title("Data quality")
-page_threshold = context.settings.thresholds.missing_share
+page_verdicts = st.container()
 page_compared = ui_drift.choose_comparison(context, st.container(), "quality")
+with page_verdicts:
+    page_findings.show(
+        context,
+        "data_quality",
+        page_compared.model,
+        logs=isinstance(page_compared.scope, LogScope),
+    )
+page_thresholds = page_findings.rule_thresholds(context.settings, page_compared.model)
+page_limits = Limits(page_thresholds.missing_share, page_thresholds.new_category_share)
 st.caption(
     ui_drift.describe(page_compared) + " Valid ranges and known categories come from "
     "monitor.toml, else from the reference."
 )
 try:
-    page_report = ui_quality.report(page_compared)
+    page_report = ui_quality.report(page_compared, page_limits)
 except MonitorError as exc:
     st.error(ui.escape_markdown(str(exc)))
     st.stop()
 
-summary_tiles(page_report, page_threshold)
-over_time(page_compared, page_threshold)
+summary_tiles(page_report, page_limits)
+over_time(page_compared, page_limits)
 per_feature(page_compared, page_report)
 ranges_and_new_categories(page_report)
 schema(page_report)

@@ -3,6 +3,7 @@
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from monitor.core.config import Thresholds
 from monitor.core.errors import MonitorError
 from monitor.metrics.drift.registry import METHODS, Correction
 from monitor.metrics.drift.report import DriftReport
@@ -10,17 +11,12 @@ from monitor.reports import drift_export
 from monitor.ui import context as ui
 from monitor.ui import drift as ui_drift
 from monitor.ui import drift_tables as tables
+from monitor.ui import page_findings
 from monitor.ui.charts import drift as charts_drift
-from monitor.ui.drift import Comparison
+from monitor.ui.drift import Comparison, LogScope
 
-NUMBER = {
-    "score": "%.4g",
-    "p-value": "%.3g",
-    "threshold": "%.3g",
-    "adjusted p": "%.3g",
-    "effect": "%.4g",
-}
-"""Number formats of the per-feature table's columns."""
+NUMBER = {"score": "%.4g", "threshold": "%.3g", "effect": "%.4g"}
+"""Number formats of the drift tables' columns (p-values are text: `format_p_value`)."""
 
 
 def method_picker(column: DeltaGenerator) -> str:
@@ -45,23 +41,26 @@ def correction_picker(column: DeltaGenerator) -> Correction:
     )
 
 
-def summary_tiles(report: DriftReport, targets: DriftReport) -> None:
-    """Dataset drift, drifted features and their share, prediction and label drift."""
-    tiles = st.columns(5)
-    tiles[0].metric("Dataset drift", "yes" if report.dataset_drift else "no")
+def summary_tiles(report: DriftReport, targets: DriftReport, rule: str | None) -> None:
+    """What this comparison measured: drifted features and their share (in words below,
+    against the share the dataset-drift rule needs), prediction and label drift."""
+    tiles = st.columns(4)
     share = "n/a" if report.share_drifted is None else f"{report.share_drifted:.0%}"
-    tiles[1].metric(
+    tiles[0].metric(
         "Drifted features",
         f"{len(report.drifted)} of {len(report.evaluated)}",
-        help=f"{share} drifted; the dataset drifts at {report.drift_share_threshold:.0%}.",
+        help="Features whose status is drifted in the table below.",
     )
-    tiles[2].metric("Share drifted", share)
-    for tile, name, title in (
-        (tiles[3], "prediction", "Prediction drift"),
-        (tiles[4], "label", "Label drift"),
-    ):
-        value, help_text = tables.target_tile(targets, name)
-        tile.metric(title, value, help=help_text)
+    tiles[1].metric(
+        "Share drifted",
+        share,
+        help=f"{rule or 'Dataset drift'} needs {report.drift_share_threshold:.0%}.",
+    )
+    value, help_text = tables.target_tile(targets, "prediction")
+    tiles[2].metric("Prediction drift", value, help=help_text)
+    value, help_text = tables.target_tile(targets, "label")
+    tiles[3].metric("Label drift", value, help=help_text)
+    st.caption(tables.dataset_statement(report, rule=rule))
 
 
 def score_per_feature(compared: Comparison, report: DriftReport) -> None:
@@ -100,10 +99,12 @@ def distribution(compared: Comparison, report: DriftReport) -> None:
         st.caption("Numeric shares from a seeded sample of 50,000 rows per side.")
 
 
-def drift_over_time(compared: Comparison, method: str, correction: Correction) -> None:
+def drift_over_time(
+    compared: Comparison, method: str, correction: Correction, thresholds: Thresholds
+) -> None:
     """A heatmap of a chosen value per feature and time bucket (logs only)."""
     st.subheader("Drift over time")
-    timeline = ui_drift.timeline(compared, method, correction, context.settings.thresholds)
+    timeline = ui_drift.timeline(compared, method, correction, thresholds)
     if timeline is None:
         st.caption(ui_drift.NO_TIME)
         return
@@ -122,10 +123,16 @@ def drift_over_time(compared: Comparison, method: str, correction: Correction) -
 
 def prediction_and_label_drift(targets: DriftReport) -> None:
     st.subheader("Prediction and label drift")
-    st.dataframe(tables.target_rows(targets), hide_index=True)
+    st.dataframe(
+        tables.target_rows(targets),
+        hide_index=True,
+        column_config={
+            name: st.column_config.NumberColumn(format=number) for name, number in NUMBER.items()
+        },
+    )
 
 
-def multivariate_drift(compared: Comparison) -> None:
+def multivariate_drift(compared: Comparison, report: DriftReport) -> None:
     """A domain classifier telling reference rows from current ones, and what it used."""
     st.subheader("Multivariate drift")
     domain = ui_drift.domain(compared)
@@ -141,6 +148,7 @@ def multivariate_drift(compared: Comparison) -> None:
     )
     cols[1].metric("Multivariate drift", "yes" if domain.drifted else "no")
     cols[2].metric("Rows per side", f"{domain.reference_rows:,} / {domain.current_rows:,}")
+    st.caption(ui.escape_markdown(tables.multivariate_statement(domain, report)))
     st.plotly_chart(charts_drift.importance_bars(domain), config={"displayModeBar": False})
 
 
@@ -151,15 +159,19 @@ st.caption(
     "across features) and at least a minimum effect size; the dataset drifts when the "
     "share of drifted features reaches the threshold. See docs/drift.md."
 )
+page_verdicts = st.container()
 left, middle, right = st.columns(3)
 page_compared = ui_drift.choose_comparison(context, left, "drift")
 page_method = method_picker(middle)
 page_correction = correction_picker(right)
+page_on_logs = isinstance(page_compared.scope, LogScope)
+with page_verdicts:
+    page_findings.show(context, "drift", page_compared.model, logs=page_on_logs)
+page_thresholds = page_findings.rule_thresholds(context.settings, page_compared.model)
+page_rule = page_findings.rule_id(context.settings, "drift_share", page_compared.model)
 st.caption(ui_drift.describe(page_compared))
 try:
-    page_report = ui_drift.report(
-        page_compared, page_method, page_correction, context.settings.thresholds
-    )
+    page_report = ui_drift.report(page_compared, page_method, page_correction, page_thresholds)
     page_targets = ui_drift.targets(page_compared, page_method)
     page_left_out = ui_drift.excluded_caption(page_compared)
 except MonitorError as exc:
@@ -168,9 +180,9 @@ except MonitorError as exc:
 if page_left_out:
     st.caption(page_left_out)
 
-summary_tiles(page_report, page_targets)
+summary_tiles(page_report, page_targets, page_rule)
 score_per_feature(page_compared, page_report)
 distribution(page_compared, page_report)
-drift_over_time(page_compared, page_method, page_correction)
+drift_over_time(page_compared, page_method, page_correction, page_thresholds)
 prediction_and_label_drift(page_targets)
-multivariate_drift(page_compared)
+multivariate_drift(page_compared, page_report)

@@ -98,14 +98,12 @@ def run(args: argparse.Namespace) -> int:
         f"({share_text}, threshold {report.drift_share_threshold:.0%}); "
         f"reference {report.reference_rows:,} rows, current {report.current_rows:,} rows"
     )
-    for f in report.features:
+    for f in report.features:  # the status is the row's verdict ("drifted", "ok", ...)
         score = "" if f.score is None else f"{f.method} {f.score:.4g} (threshold {f.threshold:.4g})"
-        flag = "DRIFTED" if f.drifted else ""
-        print(f"  {f.feature}: {f.kind or '-'} {score} {f.status} {flag}".rstrip())
+        print(f"  {f.feature}: {f.kind or '-'} {score} {f.status}")
     for f, role, column in targets or ():
         score = "" if f.score is None else f"{f.method} {f.score:.4g} (threshold {f.threshold:.4g})"
-        flag = "DRIFTED" if f.drifted else ""
-        print(f"  {role} drift ({column}): {f.kind or '-'} {score} {f.status} {flag}".rstrip())
+        print(f"  {role} drift ({column}): {f.kind or '-'} {score} {f.status}")
     if tables.columns is not None:
         for line in column_lines(tables.columns, tables.model):
             print(line)

@@ -37,6 +37,8 @@ class Thresholds:
     error_rate: float = 0.05
     latency_p95_ms: float = 500.0
     missing_share: float = 0.10
+    new_category_share: float = 0.05
+    """Values of a categorical feature that are in neither the reference nor the config."""
     psi: float = 0.2
     drift_share: float = 0.5
     accuracy_drop: float = 0.05

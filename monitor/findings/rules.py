@@ -25,7 +25,7 @@ Comparator = Literal[">", ">=", "<", "<="]
 COMPARATORS: Final[tuple[Comparator, ...]] = (">", ">=", "<", "<=")
 Clock = Literal["wall", "data"]
 CLOCKS: Final[tuple[Clock, ...]] = ("wall", "data")
-Family = Literal["health", "performance", "drift", "missing", "fairness"]
+Family = Literal["health", "performance", "drift", "missing", "quality", "fairness"]
 LABEL_KEYS: Final = ("model", "version", "feature", "group")
 """Label names, in the order they are shown."""
 
@@ -154,6 +154,18 @@ METRICS: Final[dict[str, MetricInfo]] = {
             "share",
             ">",
             "share of the predictions without a value for the feature",
+        ),
+        MetricInfo(
+            "new_category_share",
+            "new-category share",
+            "quality",
+            ("feature",),
+            _ALL_TASKS,
+            "data_quality",
+            "share",
+            ">",
+            "share of a categorical feature's values in neither the reference nor the "
+            "config's feature_categories (the Data quality page's 'new categories')",
         ),
         MetricInfo(
             "latency_p95_ms",
@@ -316,6 +328,9 @@ def default_rules(
              description="PSI of a feature above psi"),
         Rule("missing_share", "missing_share", ">", t.missing_share, hour, zero, "warning",
              description="share of missing values of a feature above missing_share"),
+        Rule("new_categories", "new_category_share", ">", t.new_category_share, day, zero,
+             "warning", description="share of unknown categories of a feature above "
+             "new_category_share"),
         Rule("latency_p95", "latency_p95_ms", ">", t.latency_p95_ms, hour, five, "warning",
              description="p95 latency above latency_p95_ms"),
         Rule("error_rate", "error_rate", ">", t.error_rate, hour, five, "warning",

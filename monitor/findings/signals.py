@@ -3,8 +3,9 @@ group) over a window, from the same engines the dashboard pages use.
 
 One `Measurer` serves one evaluation: rules of one family (see
 `alert_rules.MetricInfo.family`) share one aggregate per scope (one health query, one
-performance report, one drift report, one missing-values query, one fairness table per
-sensitive feature), and the reference fit of a model is made once. The aggregates come
+performance report, one pair of drift profiles for the drift report and the new
+categories, one missing-values query, one fairness table per sensitive feature), and the
+reference fit of a model is made once. The aggregates come
 from `monitor.queries` (and the metric engines); this module holds no SQL.
 
 A series without a value (`value is None`) becomes a `nodata` alert: the window holds no
@@ -26,11 +27,13 @@ from monitor.core.store import LogStore
 from monitor.core.views import FeatureColumn
 from monitor.findings.model import Series
 from monitor.findings.rules import METRICS
-from monitor.metrics.drift.report import DriftReport
+from monitor.metrics.drift.profile import Profile, ReferenceProfile
+from monitor.metrics.drift.report import DriftReport, compare
 from monitor.metrics.fairness import audit as fairness
 from monitor.metrics.health.service import ModelHealth
 from monitor.metrics.performance.report import MIN_LABELS, PerformanceReport, ReferenceFit
-from monitor.queries import drift
+from monitor.metrics.quality import new_category_shares
+from monitor.queries.drift_profile import profiles
 from monitor.queries.fairness import log_slices
 from monitor.queries.features import logged_features, present_counts
 from monitor.queries.health import model_health, version_health
@@ -55,7 +58,7 @@ class Measurer:
         info = METRICS[metric]
         if model.task not in info.tasks:
             return False
-        if info.family == "drift":
+        if info.family in ("drift", "quality"):
             return model.reference is not None
         if info.family == "fairness":
             return bool(model.sensitive_features)
@@ -83,6 +86,8 @@ class Measurer:
             return _drift_series(metric, model_id, self._drift(model, scope))
         if family == "missing":
             return self._missing(scope, health.predictions)
+        if family == "quality":
+            return self._new_categories(model, scope)
         return self._fairness(model, scope)
 
     # -- shared aggregates ---------------------------------------------------------------
@@ -120,19 +125,45 @@ class Measurer:
         )
         return report
 
-    def _drift(self, model: ModelConfig, scope: Scope) -> DriftReport:
-        def compute() -> DriftReport:
-            thresholds = self.settings.thresholds
-            return drift.drift_between(
+    def _profiles(self, model: ModelConfig, scope: Scope) -> tuple[ReferenceProfile, Profile]:
+        """The reference's and the window's drift profiles (drift and new categories)."""
+        found: tuple[ReferenceProfile, Profile] = self._cached(
+            "profiles",
+            scope,
+            lambda: profiles(
                 self.store,
                 tabular.reference_relation(self.store, model),
                 tabular.log_relation(self.store, model, scope.window),
+            ),
+        )
+        return found
+
+    def _drift(self, model: ModelConfig, scope: Scope) -> DriftReport:
+        def compute() -> DriftReport:
+            thresholds = self.settings.thresholds
+            return compare(
+                *self._profiles(model, scope),
                 drift_share=thresholds.drift_share,
                 thresholds={"psi": thresholds.psi},
             )
 
         report: DriftReport = self._cached("drift", scope, compute)
         return report
+
+    def _new_categories(self, model: ModelConfig, scope: Scope) -> tuple[Series, ...]:
+        """Per categorical feature: values in neither the reference nor the config."""
+        reference, current = self._profiles(model, scope)
+        return tuple(
+            Series(
+                {"model": model.id, "feature": found.feature},
+                found.share,
+                f"{found.new_values:,} of {found.values:,} values: "
+                + (", ".join(k for k, _ in found.new[:3]) or "none")
+                if found.values
+                else "no values",
+            )
+            for found in new_category_shares(reference.profile, current, model.feature_categories)
+        )
 
     def _model_features(self, model_id: str) -> tuple[FeatureColumn, ...]:
         """The features this model ever logged a value for."""

@@ -2,21 +2,33 @@
 values, new categories, schema changes, constant features, cardinality, duplicates, and
 the features' correlations. The counts come from DuckDB (monitor.queries.quality: one
 aggregate scan per side, the current's shares per time bucket in one grouped scan); the
-functions here turn them into results."""
+functions here turn them into results.
+
+A feature's `status` is its one verdict: a schema problem (missing in current, not in
+reference, type changed), else the checks past their thresholds ("often missing": the
+missing share above `missing_share`; "new categories": the share of values in neither
+the reference nor the config above `new_category_share`), else "ok". The thresholds are
+those of the alert rules watching the same shares, so the page and the findings agree.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from monitor.core.config import Thresholds
 from monitor.metrics.drift.profile import CategoricalSide, Profile
 from monitor.metrics.drift.registry import Kind
 
 RangeSource = Literal["config", "reference"]
 MAX_NEW_CATEGORIES: Final = 20
+OK: Final = "ok"
+OFTEN_MISSING: Final = "often missing"
+NEW_CATEGORIES: Final = "new categories"
+_DEFAULTS: Final = Thresholds()
 
 
 @dataclass(frozen=True)
@@ -26,7 +38,8 @@ class FeatureQuality:
     reference_type: str | None
     current_type: str | None
     status: str
-    """ok, missing in current, not in reference, type changed (X -> Y)."""
+    """ok; missing in current, not in reference, type changed (X -> Y); or the checks past
+    their thresholds ("often missing", "new categories", joined by ", ")."""
     rows: int
     missing: int
     missing_share: float | None
@@ -127,6 +140,39 @@ def valid_ranges(
     return ranges, sources
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Above these shares a feature's status names the problem (None: not judged)."""
+
+    missing_share: float | None = _DEFAULTS.missing_share
+    new_category_share: float | None = _DEFAULTS.new_category_share
+
+
+DEFAULT_LIMITS: Final = Limits()
+"""The `[thresholds]` defaults."""
+
+
+def new_categories(counts: Mapping[str, int], known: Collection[str]) -> list[tuple[str, int]]:
+    """The categories not in `known` (the reference's and the configured ones) with their
+    counts, most frequent first: the one definition of a new category."""
+    return sorted(((k, v) for k, v in counts.items() if k not in known), key=lambda kv: -kv[1])
+
+
+def problems(
+    missing_share: float | None, new_category_share: float | None, limits: Limits
+) -> tuple[str, ...]:
+    """The checks a feature fails: its missing share or new-category share above the limit
+    (the rules' comparator, >)."""
+    found: list[str] = []
+    for share, limit, name in (
+        (missing_share, limits.missing_share, OFTEN_MISSING),
+        (new_category_share, limits.new_category_share, NEW_CATEGORIES),
+    ):
+        if share is not None and limit is not None and share > limit:
+            found.append(name)
+    return tuple(found)
+
+
 def quality_from_sides(
     reference: QualitySide,
     current: QualitySide,
@@ -137,6 +183,7 @@ def quality_from_sides(
     categories: Mapping[str, Sequence[str]] | None = None,
     duplicate_ids: int | None = None,
     invalid_records: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> QualityReport:
     """The report from both sides' counts (the current's `outside` counted against
     `ranges`); known categories are the reference's plus `categories` (config)."""
@@ -150,6 +197,7 @@ def quality_from_sides(
             ranges.get(name),
             sources.get(name),
             (categories or {}).get(name, ()),
+            limits,
         )
         for name in [*ref_types, *(n for n in cur_types if n not in ref_types)]
     )
@@ -178,9 +226,10 @@ def _feature(
     bounds: tuple[float, float] | None,
     source: RangeSource | None,
     configured: Sequence[str],
+    limits: Limits,
 ) -> FeatureQuality:
     ref_type, cur_type = ref.types.get(name), cur.types.get(name)
-    status = "ok"
+    status = OK
     if cur_type is None:
         status = "missing in current"
     elif ref_type is None:
@@ -194,8 +243,7 @@ def _feature(
     counts = cur.counts.get(name)
     ref_counts = ref.counts.get(name)
     if counts is not None and ref_type is not None:
-        known = set(ref_counts or {}) | set(configured)
-        new = sorted(((k, v) for k, v in counts.items() if k not in known), key=lambda kv: -kv[1])
+        new = new_categories(counts, set(ref_counts or {}) | set(configured))
     finite = cur.finite.get(name)
     if counts is not None:
         distinct: int | None = len(counts)
@@ -204,6 +252,10 @@ def _feature(
     else:
         distinct = 0 if cur_type is not None else None
     outside = cur.outside.get(name, 0)
+    missing_share = _share(rows - present, rows)
+    new_share = _share(sum(v for _, v in new), present) if counts is not None else None
+    if status == OK:
+        status = ", ".join(problems(missing_share, new_share, limits)) or OK
     return FeatureQuality(
         name,
         kind,
@@ -212,7 +264,7 @@ def _feature(
         status,
         rows,
         rows - present,
-        _share(rows - present, rows),
+        missing_share,
         None if ref_present is None else _share(ref.rows - ref_present, ref.rows),
         0 if finite is None else present - finite,
         outside,
@@ -220,7 +272,7 @@ def _feature(
         bounds,
         source,
         tuple(new[:MAX_NEW_CATEGORIES]),
-        _share(sum(v for _, v in new), present) if counts is not None else None,
+        new_share,
         None if ref_counts is None else len(ref_counts),
         None if counts is None else len(counts),
         bool(present) and distinct == 1,
@@ -237,6 +289,40 @@ def known_categories_of(
             extra = tuple((configured or {}).get(name, ()))
             known[name] = tuple(sorted(set(side.counts) | set(extra)))
     return known
+
+
+@dataclass(frozen=True)
+class NewCategoryShare:
+    feature: str
+    share: float | None
+    """New values / values (None: no values)."""
+    values: int
+    new_values: int
+    new: tuple[tuple[str, int], ...]
+    """The most frequent new categories with their counts (at most MAX_NEW_CATEGORIES)."""
+
+
+def new_category_shares(
+    reference: Profile, current: Profile, configured: Mapping[str, Sequence[str]] | None = None
+) -> tuple[NewCategoryShare, ...]:
+    """Each categorical feature's new categories from two drift profiles (what the alert
+    rule measures; the same definition as the report's `new_category_share`)."""
+    known = known_categories_of(reference, configured)
+    found = []
+    for name, side in current.columns.items():
+        if name in known and isinstance(side, CategoricalSide):
+            new = new_categories(side.counts, known[name])
+            count = sum(v for _, v in new)
+            found.append(
+                NewCategoryShare(
+                    name,
+                    _share(count, side.present),
+                    side.present,
+                    count,
+                    tuple(new[:MAX_NEW_CATEGORIES]),
+                )
+            )
+    return tuple(found)
 
 
 Shares = tuple[float | None, ...]

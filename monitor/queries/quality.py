@@ -81,10 +81,11 @@ def quality_report(
     ranges: Mapping[str, tuple[float, float]] | None = None,
     categories: Mapping[str, Sequence[str]] | None = None,
     invalid_records: int | None = None,
+    limits: quality.Limits = quality.DEFAULT_LIMITS,
 ) -> QualityReport:
     """Quality of `current` against `reference`. Valid ranges come from `ranges` (config)
     or else the reference's min and max; known categories are the reference's plus
-    `categories` (config)."""
+    `categories` (config); `limits` decide each feature's status."""
     kinds = dict(profile_reference(runner, reference).kinds)
     ref_side = _scan(runner, reference, kinds, {})
     cur_kinds = quality.current_kinds(kinds, _types(current))
@@ -99,6 +100,7 @@ def quality_report(
         categories=categories,
         duplicate_ids=duplicate_ids(runner, current),
         invalid_records=invalid_records,
+        limits=limits,
     )
 
 

@@ -36,16 +36,12 @@ from monitor.queries import drift as drift_queries
 from monitor.queries.column_roles import Excluded
 from monitor.queries.drift_multivariate import multivariate_drift
 from monitor.queries.drift_profile import profiles
+from monitor.ui.drift_tables import CORRECTION_NAMES as CORRECTION_NAMES
 
 if TYPE_CHECKING:
     from monitor.ui.context import PageContext
 
 Baseline = Literal["reference dataset", "previous window"]
-CORRECTION_NAMES: dict[str, str] = {
-    "bh": "Benjamini-Hochberg",
-    "bonferroni": "Bonferroni",
-    "none": "none",
-}
 
 
 def baselines(model: ModelConfig) -> list[Baseline]:

@@ -16,7 +16,7 @@ from monitor.core.config import ModelConfig
 from monitor.core.scope import Scope
 from monitor.core.store import InvalidRecords, LogStore
 from monitor.metrics.health import service as health
-from monitor.metrics.quality import Correlations, QualityOverTime, QualityReport
+from monitor.metrics.quality import OK, Correlations, Limits, QualityOverTime, QualityReport
 from monitor.queries import quality as quality_queries
 from monitor.ui.drift import HASH_FUNCS, Comparison, DriftScope, LogScope, UploadScope, sides
 
@@ -26,7 +26,9 @@ NO_LOG_FILES = "Uploaded datasets are validated when they are saved: there are n
 @st.cache_data(
     ttl=300, show_spinner="Checking data quality...", max_entries=64, hash_funcs=HASH_FUNCS
 )
-def _report(_store: LogStore, _model: ModelConfig | None, scope: DriftScope) -> QualityReport:
+def _report(
+    _store: LogStore, _model: ModelConfig | None, scope: DriftScope, limits: Limits
+) -> QualityReport:
     chosen = sides(_store, _model, scope)
     invalid = None
     if isinstance(scope, LogScope):
@@ -39,14 +41,17 @@ def _report(_store: LogStore, _model: ModelConfig | None, scope: DriftScope) -> 
         ranges=None if _model is None else _model.feature_ranges,
         categories=None if _model is None else _model.feature_categories,
         invalid_records=invalid,
+        limits=limits,
     )
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
-def _over_time(_store: LogStore, _model: ModelConfig, scope: LogScope) -> QualityOverTime:
+def _over_time(
+    _store: LogStore, _model: ModelConfig, scope: LogScope, limits: Limits
+) -> QualityOverTime:
     """Missing, out-of-range and new-category shares per time bucket, with the ranges and
     known categories of the quality report against the same baseline."""
-    found = _report(_store, _model, scope)
+    found = _report(_store, _model, scope, limits)
     chosen = sides(_store, _model, scope)
     bucket = scope.logs.bucket(finest="hour")
     return quality_queries.quality_over_time(
@@ -70,15 +75,16 @@ def _invalid_files(_store: LogStore, scope: Scope) -> tuple[InvalidRecords, ...]
     return health.in_window(_store.invalid_records(), scope.window)
 
 
-def report(compared: Comparison) -> QualityReport:
-    return _report(compared.store, compared.model, compared.scope)
+def report(compared: Comparison, limits: Limits) -> QualityReport:
+    """The quality report; `limits` (the rules' thresholds) decide each feature's status."""
+    return _report(compared.store, compared.model, compared.scope, limits)
 
 
-def over_time(compared: Comparison) -> QualityOverTime | None:
+def over_time(compared: Comparison, limits: Limits) -> QualityOverTime | None:
     """Shares per time bucket, or None for an uploaded pair (no time axis)."""
     if isinstance(compared.scope, UploadScope) or compared.model is None:
         return None
-    return _over_time(compared.store, compared.model, compared.scope)
+    return _over_time(compared.store, compared.model, compared.scope, limits)
 
 
 def correlations(compared: Comparison) -> Correlations:
@@ -98,6 +104,24 @@ def invalid_files(compared: Comparison) -> tuple[InvalidRecords, ...] | None:
 def schema_issue_count(report: QualityReport) -> int:
     """Columns missing in current, not in the reference, or of another type."""
     return len(report.missing_columns) + len(report.unexpected_columns) + len(report.type_changes)
+
+
+def limits_text(limits: Limits) -> str:
+    """The thresholds behind a feature's status, in words."""
+    parts = ["a schema change"]
+    if limits.missing_share is not None:
+        parts.append(f"often missing: above {limits.missing_share:.0%} missing")
+    if limits.new_category_share is not None:
+        parts.append(
+            f"new categories: above {limits.new_category_share:.0%} of the values in "
+            "neither the reference nor the config"
+        )
+    return "Features whose status is not ok: " + "; ".join(parts) + "."
+
+
+def with_issues(report: QualityReport) -> list[str]:
+    """'feature: status' of every feature whose status is not ok (the table's verdicts)."""
+    return [f"{f.feature}: {f.status}" for f in report.features if f.status != OK]
 
 
 def feature_rows(report: QualityReport) -> list[dict[str, Any]]:

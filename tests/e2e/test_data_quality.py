@@ -27,6 +27,7 @@ def test_data_quality_page_renders(app_server: str, page: Page, artifacts_dir: P
             expect(
                 page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
             ).to_be_visible()
+        expect(page.get_by_text("What the data-quality rules find for credit-risk")).to_be_visible()
         expect(page.locator(".js-plotly-plot")).to_have_count(3)
         expect(page.get_by_text("Out-of-range values")).to_be_visible()
         expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -22,7 +22,9 @@ def test_drift_page_renders(app_server: str, page: Page, artifacts_dir: Path) ->
     expect(page).to_have_url(app_server + "/drift")
     wait_for_app_idle(page)
     try:
-        for label in ("Dataset drift", "Drifted features", "Prediction drift", "Label drift"):
+        # No "Dataset drift" tile (issue 12): the drift findings on top are the verdict.
+        expect(page.get_by_text("What the drift rules find for credit-risk")).to_be_visible()
+        for label in ("Share drifted", "Drifted features", "Prediction drift", "Label drift"):
             expect(
                 page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
             ).to_be_visible()

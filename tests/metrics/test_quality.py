@@ -16,11 +16,14 @@ import pytest
 
 from monitor.cli.main import main
 from monitor.core.catalog import Window
-from monitor.core.config import ModelConfig, load_settings
+from monitor.core.config import ModelConfig, Thresholds, load_settings, parse_settings
+from monitor.core.errors import ConfigError
 from monitor.core.store import LogStore
 from monitor.core.tabular import FileDatabase, file_relation, log_relation, reference_relation
+from monitor.findings.rules_config import alerts_config
 from monitor.metrics.health import service as health
-from monitor.metrics.quality import FeatureQuality
+from monitor.metrics.quality import FeatureQuality, Limits, new_category_shares
+from monitor.queries.drift_profile import profiles
 from monitor.queries.quality import (
     correlations,
     known_categories,
@@ -110,6 +113,70 @@ def test_quality_of_files_matches_pandas(db: FileDatabase, tmp_path: Path) -> No
     assert found["gone"].status == "missing in current"
     assert found["extra"].status == "not in reference"
     assert found["typed"].status == "type changed (DOUBLE -> VARCHAR)"
+
+
+def test_new_categories_and_missing_values_above_their_limits_are_a_status(
+    db: FileDatabase, tmp_path: Path
+) -> None:
+    """Contradiction 4: 12% unknown categories must not read "ok"."""
+    ref, cur = frames()
+    ref.to_parquet(tmp_path / "ref.parquet", index=False)
+    cur.to_parquet(tmp_path / "cur.parquet", index=False)
+    reference = file_relation(db, tmp_path / "ref.parquet")
+    current = file_relation(db, tmp_path / "cur.parquet")
+    values = cur["city"].dropna()
+    share = values.isin(["lima", "kyiv"]).mean()  # neither is a reference category
+    missing = cur["city"].isna().mean()
+    assert 0.3 < share < 0.7 and 0.1 < missing < 0.3
+
+    report = quality_report(db, reference, current)  # [thresholds] defaults: 10%, 5%
+    city = by_name(report.features)["city"]
+    assert city.new_category_share == pytest.approx(share)
+    assert city.missing_share == pytest.approx(missing)
+    assert city.status == "often missing, new categories"
+    assert by_name(report.features)["age"].status == "ok"  # constant, none missing
+    assert by_name(report.features)["gone"].status == "missing in current"  # schema first
+
+    lenient = quality_report(
+        db, reference, current, limits=Limits(missing_share=0.5, new_category_share=share)
+    )
+    assert by_name(lenient.features)["city"].status == "ok"  # the rules' comparator is >
+    unjudged = quality_report(db, reference, current, limits=Limits(None, None))
+    assert by_name(unjudged.features)["city"].status == "ok"
+
+
+def test_the_alert_rule_and_the_report_share_one_new_category_definition(
+    db: FileDatabase, tmp_path: Path
+) -> None:
+    ref, cur = frames()
+    ref.to_parquet(tmp_path / "ref.parquet", index=False)
+    cur.to_parquet(tmp_path / "cur.parquet", index=False)
+    reference = file_relation(db, tmp_path / "ref.parquet")
+    current = file_relation(db, tmp_path / "cur.parquet")
+    configured = {"city": ["lima"]}
+    report = quality_report(db, reference, current, categories=configured)
+    ref_profile, cur_profile = profiles(db, reference, current)
+    shares = {
+        f.feature: f for f in new_category_shares(ref_profile.profile, cur_profile, configured)
+    }
+    counts = cur["city"].value_counts()
+    city = by_name(report.features)["city"]
+    assert shares["city"].share == pytest.approx(city.new_category_share)
+    assert shares["city"].share == pytest.approx(counts["kyiv"] / cur["city"].notna().sum())
+    assert shares["city"].new == city.new_categories == (("kyiv", int(counts["kyiv"])),)
+    assert shares["city"].new_values == int(counts["kyiv"])
+
+
+def test_new_category_share_threshold_is_configurable(tmp_path: Path) -> None:
+    assert Thresholds().new_category_share == 0.05
+    settings = parse_settings({"thresholds": {"new_category_share": 0.2}}, base_dir=tmp_path)
+    assert settings.thresholds.new_category_share == 0.2
+    rules = {r.id: r for r in alerts_config(settings).rules}
+    rule = rules["new_categories"]
+    assert (rule.metric, rule.comparator, rule.threshold) == ("new_category_share", ">", 0.2)
+    assert rule.info.page == "data_quality" and rule.critical is None
+    with pytest.raises(ConfigError, match="new_category_share"):
+        parse_settings({"thresholds": {"new_category_share": -1}}, base_dir=tmp_path)
 
 
 def test_correlations_match_pandas(db: FileDatabase, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from monitor.ui.context import escape_markdown
 from tests.ui.test_app import APP, assert_no_exception
 from tests.ui.test_drift import logged
 
@@ -65,3 +66,29 @@ def test_all_data_window_shows_the_invalid_records(
     assert str(manifest["invalid_records"]) in expander.label
     at.selectbox(key=f"quality_baseline_{MODEL}").set_value("previous window").run()
     assert_no_exception(at)
+
+
+def test_new_categories_above_the_threshold_are_a_problem(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Contradiction 4 (issue 12): employment_type's gig_worker share is a warning in the
+    table, the tiles and the model's findings at the top of the page, with one number."""
+    at = open_quality(demo_dir, monkeypatch)
+    rows = {r["feature"]: r for r in at.dataframe[0].value.to_dict("records")}
+    employment = logged(demo_dir, "employment_type")
+    end = logged(demo_dir, "credit_score").timestamp.max()
+    values = employment[employment.timestamp >= end - pd.Timedelta(days=1)].value.dropna()
+    share = float((values == "gig_worker").mean())
+    assert share > 0.05  # thresholds.new_category_share
+    assert rows["employment_type"]["new categories"] == pytest.approx(share)
+    assert rows["employment_type"]["status"] == "new categories"
+    for name, row in rows.items():
+        new = 0.0 if pd.isna(row["new categories"]) else row["new categories"]
+        within = new <= 0.05 and row["missing"] <= 0.10
+        assert (row["status"] == "ok") == within, (name, row)
+    tiles = {m.label: m for m in at.metric}
+    assert tiles["Features with issues"].value == "1"
+    assert "employment_type: new categories" in (tiles["Features with issues"].help or "")
+    lines = [m.value for m in at.markdown if "· rule `new_categories`" in m.value]
+    assert len(lines) == 1 and "**warning**" in lines[0]
+    assert escape_markdown(f"employment_type: new-category share {share:.1%}") in lines[0]

@@ -3,10 +3,11 @@
 A feature is drifted only when its change is statistically significant (the p-value of
 the kind's test, corrected across features: Benjamini-Hochberg by default) AND at least
 a minimum effect size (the chosen distance and its threshold, or the kind's default
-effect size when the chosen method is itself a test). The dataset drifts when the share
-of drifted features reaches `drift_share`. Degenerate features get a status instead of a
-number. `compare` is pure (profiles in, report out); `monitor.queries.drift` adds the
-SQL.
+effect size when the chosen method is itself a test). That one decision is the row's
+`status` ("drifted", else "ok" or "constant in reference"; `drifted` reads it), so a
+view can never show a drifted row as "ok". The dataset drifts when the share of drifted
+features reaches `drift_share`. Degenerate features get a status instead of a number.
+`compare` is pure (profiles in, report out); `monitor.queries.drift` adds the SQL.
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ the normalised Wasserstein distance (undefined: the reference std is 0)."""
 MAX_NEW_CATEGORIES: Final = 20
 
 OK: Final = "ok"
+"""Judged and not drifted."""
 CONSTANT: Final = "constant in reference"
+"""Judged (numeric effect size: KS D) and not drifted."""
+DRIFTED: Final = "drifted"
+"""Judged and drifted: significant after the correction and at least the effect size."""
+JUDGED: Final = (OK, CONSTANT, DRIFTED)
+"""Statuses of the features that count for the dataset share; the others say why a
+feature could not be judged."""
 NOT_ENOUGH: Final = "not enough data"
 
 
@@ -48,8 +56,8 @@ class FeatureDrift:
     p_value: float | None
     """The method's own p-value when it is a test, else None."""
     threshold: float | None
-    drifted: bool
     status: str
+    """The row's verdict: DRIFTED, OK, CONSTANT, or why it could not be judged."""
     stats: Mapping[str, float | None] = field(default_factory=dict)
     """Every method applicable to the kind (p-values as `<test>_p_value`)."""
     test: str | None = None
@@ -63,6 +71,15 @@ class FeatureDrift:
     exact: bool = True
     """KS and Wasserstein used every value (else a seeded sample of each side)."""
     new_categories: tuple[str, ...] = ()
+
+    @property
+    def drifted(self) -> bool:
+        return self.status == DRIFTED
+
+    @property
+    def judged(self) -> bool:
+        """Whether a verdict was reached (the feature counts for the dataset share)."""
+        return self.status in JUDGED
 
 
 @dataclass(frozen=True)
@@ -83,7 +100,7 @@ class DriftReport:
 
     @property
     def evaluated(self) -> tuple[FeatureDrift, ...]:
-        return tuple(f for f in self.features if f.status in (OK, CONSTANT))
+        return tuple(f for f in self.features if f.judged)
 
 
 @dataclass(frozen=True)
@@ -129,7 +146,7 @@ def compare(
     partial = [_feature(name, reference, current, options) for name in names]
     gating = dm.adjust([f.p_value_adjusted for f in partial], correction)
     results = tuple(_verdict(f, q, options) for f, q in zip(partial, gating, strict=True))
-    evaluated = [f for f in results if f.status in (OK, CONSTANT)]
+    evaluated = [f for f in results if f.judged]
     share = sum(f.drifted for f in evaluated) / len(evaluated) if evaluated else None
     return DriftReport(
         reference.profile.rows,
@@ -145,7 +162,7 @@ def compare(
 
 
 def _missing(name: str, kind: Kind | None, status: str, ref: int = 0, cur: int = 0) -> FeatureDrift:
-    return FeatureDrift(name, kind, None, None, None, None, False, status, {}, None, None,
+    return FeatureDrift(name, kind, None, None, None, None, status, {}, None, None,
                         reference_count=ref, current_count=cur)  # fmt: skip
 
 
@@ -212,7 +229,6 @@ def _feature(
         stats.get(chosen),
         stats.get(f"{chosen}_p_value") if described.gives_p_value else None,
         threshold,
-        False,
         status,
         stats,
         test,
@@ -236,7 +252,8 @@ def _verdict(partial: FeatureDrift, adjusted: float | None, options: Options) ->
         and partial.effect_threshold is not None
         and partial.effect_size >= partial.effect_threshold
     )
-    return replace(partial, p_value_adjusted=adjusted, drifted=significant and large)
+    status = DRIFTED if significant and large else partial.status
+    return replace(partial, p_value_adjusted=adjusted, status=status)
 
 
 def _numeric_stats(ref: NumericSide, cur: NumericSide) -> dict[str, float | None]:

@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 
 from monitor.metrics.drift.distribution import Distribution
 from monitor.metrics.drift.multivariate import MultivariateDrift
+from monitor.metrics.drift.pvalue import format_p_value
 from monitor.metrics.drift.report import DriftReport, FeatureDrift
 from monitor.metrics.drift.timeline import DriftTimeline
 
@@ -33,12 +34,9 @@ def score_bars(report: DriftReport) -> go.Figure:
         x=names,
         y=[f.effect_size for f in features],
         marker_color=[DRIFTED if f.drifted else STABLE for f in features],
-        customdata=[
-            [f.effect_method, f.p_value_adjusted, f.test, "drifted" if f.drifted else "stable"]
-            for f in features
-        ],
+        customdata=[[f.effect_method, _p(f.p_value_adjusted), f.test, f.status] for f in features],
         hovertemplate="%{x}<br>%{customdata[0]} %{y:.4g}<br>%{customdata[2]} adjusted p "
-        "%{customdata[1]:.3g}<br>%{customdata[3]}<extra></extra>",
+        "%{customdata[1]}<br>%{customdata[3]}<extra></extra>",
         name="effect size",
     )
     thresholds = [f.effect_threshold for f in features]
@@ -140,9 +138,16 @@ def _heat(cell: FeatureDrift | None, value: HeatValue) -> float | None:
 
 
 def _note(cell: FeatureDrift | None) -> str:
+    """The cell's status (its one verdict) and adjusted p-value."""
     if cell is None:
         return "no data"
-    return ("DRIFTED " if cell.drifted else "") + cell.status
+    if cell.p_value_adjusted is None:
+        return cell.status
+    return f"{cell.status}, adjusted p {_p(cell.p_value_adjusted)}"
+
+
+def _p(p: float | None) -> str:
+    return "n/a" if p is None else format_p_value(p)
 
 
 def importance_bars(result: MultivariateDrift, top: int = 15) -> go.Figure:
