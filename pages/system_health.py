@@ -8,6 +8,7 @@ from monitor.findings.rules_config import rule_threshold
 from monitor.metrics.health.gaps import TrafficGap
 from monitor.ui import context as ui
 from monitor.ui import health as ui_health
+from monitor.ui import page_findings
 from monitor.ui.charts import health as charts_health
 from monitor.ui.context import Filters
 from monitor.ui.health import LATENCIES
@@ -140,6 +141,7 @@ if page_filters is None or page_scope is None:
 
 page_bucket = page_scope.bucket(finest="minute")
 page_gaps = ui_health.traffic_gaps(context.store, page_scope)
+page_findings.show(context, "system_health", context.settings.model(page_scope.model_id), logs=True)
 window_caption(page_filters)
 headline_tiles(page_filters, page_scope, page_gaps)
 latency_and_throughput(page_scope, page_bucket, page_gaps)

@@ -30,7 +30,13 @@ if TYPE_CHECKING:
 ICONS: Final = {"critical": ":red[:material/error:]", "warning": ":orange[:material/warning:]"}
 RULE_THRESHOLDS: Final = ("drift_share", "psi", "missing_share", "new_category_share")
 """Thresholds pages measure with that alert rules also use (metric = Thresholds field)."""
-NAMES: Final = {"drift": "drift", "data_quality": "data-quality"}
+NAMES: Final = {
+    "drift": "drift",
+    "data_quality": "data-quality",
+    "system_health": "service-health",
+    "performance": "performance",
+    "fairness": "fairness",
+}
 
 
 def rule_thresholds(settings: Settings, model: ModelConfig | None) -> Thresholds:

@@ -88,3 +88,20 @@ def test_all_data_window_and_host_choice(demo_dir: Path, monkeypatch: pytest.Mon
     hosts.set_value(hosts.options[-1:]).run()
     assert_no_exception(at)
     assert at.multiselect(key="health_hosts").value == hosts.options[-1:]
+
+
+def test_the_page_shows_the_latency_rules_verdict_with_the_raw_p95(
+    demo_dir: Path, latencies: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service-health findings on top are the Overview's: the latency rule's own
+    window (1 hour to the newest prediction) and threshold (250 ms in the demo)."""
+    at = open_page(demo_dir, monkeypatch)
+    model_id = at.sidebar.selectbox(key="filter_model").value
+    texts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    assert any(t.startswith("**What the service-health rules find for") for t in texts)
+    rows = latencies[(latencies.model_id == model_id)]
+    end = rows.timestamp.max()
+    hour = rows[(rows.timestamp > end - pd.Timedelta(hours=1)) & (rows.timestamp <= end)]
+    p95 = np.percentile(hour.latency_ms.dropna(), 95)
+    shown = f"latency_p95: p95 latency {p95:,.0f} ms (threshold > 250 ms)"
+    assert any(shown in t.replace("\\", "") for t in texts), (shown, texts)
