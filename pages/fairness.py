@@ -11,13 +11,14 @@ from monitor.metrics.fairness.audit import (
 )
 from monitor.metrics.fairness.groups import GroupData, group_label
 from monitor.metrics.fairness.rates import DEFAULT_METRIC, TITLES, metrics_for
+from monitor.metrics.fairness.selection import PredictionCells
 from monitor.reports import fairness_export
 from monitor.ui import context as ui
 from monitor.ui import fairness as ui_fairness
-from monitor.ui import fairness_source
+from monitor.ui import fairness_selection, fairness_source, page_findings
 from monitor.ui.charts import fairness as charts_fairness
 from monitor.ui.fairness import AuditOptions
-from monitor.ui.fairness_source import FairnessSource
+from monitor.ui.fairness_source import FairnessSource, LogSource
 
 REFERENCE_RULES = {"largest": "Largest group", "best": "Best group", "overall": "Overall"}
 
@@ -79,7 +80,10 @@ def audit_options(
 
 
 def reference_picker(
-    column: DeltaGenerator, source: FairnessSource, sensitive: tuple[str, ...], data: GroupData
+    column: DeltaGenerator,
+    source: FairnessSource,
+    sensitive: tuple[str, ...],
+    data: GroupData | PredictionCells,
 ) -> str:
     labels = [group_label(k) for k in sorted(set(data.groups))]
     reference: str = column.selectbox(
@@ -93,19 +97,32 @@ def reference_picker(
     return reference
 
 
+def labeled_table(source: FairnessSource, sensitive: tuple[str, ...]) -> GroupData:
+    """The labeled table; stops the page when it cannot be read."""
+    try:
+        return fairness_source.table(source, sensitive)
+    except MonitorError as exc:
+        st.error(ui.escape_markdown(str(exc)))
+        st.stop()
+        raise  # unreachable; st.stop raises
+
+
 def audit(
     source: FairnessSource,
+    data: GroupData,
     sensitive: tuple[str, ...],
     options: AuditOptions,
     reference_column: DeltaGenerator,
-) -> tuple[GroupData, FairnessReport]:
-    """The labeled table and its audit against the reference group (picked in
+) -> FairnessReport:
+    """The labeled table's audit against the reference group (picked in
     `reference_column`); stops the page when there is nothing to judge or it fails."""
-    try:
-        data = fairness_source.table(source, sensitive)
-        if data.total_rows == 0:
+    if data.total_rows == 0:
+        if isinstance(source, LogSource):
+            fairness_selection.labels_notice(source)
+        else:
             st.info(fairness_source.no_rows_message(source, data))
-            st.stop()
+        st.stop()
+    try:
         found = ui_fairness.report(
             data,
             reference=reference_picker(reference_column, source, sensitive, data),
@@ -119,7 +136,19 @@ def audit(
     except MonitorError as exc:
         st.error(ui.escape_markdown(str(exc)))
         st.stop()
-    return data, found
+    return found
+
+
+def without_labels(
+    source: LogSource,
+    sensitive: tuple[str, ...],
+    options: AuditOptions,
+    reference_column: DeltaGenerator,
+) -> None:
+    """No labeled prediction in the window: the selection-rate audit of all predictions."""
+    data = fairness_selection.predictions(source, sensitive)
+    reference = reference_picker(reference_column, source, sensitive, data)
+    fairness_selection.render(source, sensitive, options, reference, data)
 
 
 def audit_summary(source: FairnessSource, data: GroupData, report: FairnessReport) -> None:
@@ -203,11 +232,18 @@ context = ui.current()
 st.title("Fairness")
 st.caption(
     "Metrics per group of a sensitive feature (several features: their intersections), "
-    "labeled predictions only. The four-fifths screen flags a group whose metric is "
+    "on labeled predictions; a window without labels is judged on the selection rate of "
+    "all its predictions, which needs none. The four-fifths screen flags a group whose metric is "
     "outside [tau, 1/tau] times the reference group's: a screening rule, not a legal "
     "verdict. Groups too small to judge are shown in grey and left out of verdicts."
 )
 page_source = fairness_source.choose_source(context)
+page_findings.show(
+    context,
+    "fairness",
+    page_source.model,
+    logs=isinstance(page_source, fairness_source.LogSource),
+)
 left, middle, right, last = st.columns([3, 2, 2, 2])
 page_sensitive = sensitive_picker(left, page_source)
 page_options = audit_options(middle, last, page_source)
@@ -215,9 +251,13 @@ if not page_sensitive:
     st.info("Choose a sensitive feature (none is configured for this model or dataset).")
     st.stop()
 
-page_data, page_report = audit(page_source, page_sensitive, page_options, right)
-audit_summary(page_source, page_data, page_report)
-summary_tiles(page_report)
-metric_by_group(page_report, page_options.metric)
-trends(page_source, page_sensitive, page_report, page_options)
-downloads(page_source, page_sensitive, page_report)
+page_data = labeled_table(page_source, page_sensitive)
+if page_data.total_rows == 0 and fairness_selection.applies(page_source):
+    without_labels(page_source, page_sensitive, page_options, right)
+else:
+    page_report = audit(page_source, page_data, page_sensitive, page_options, right)
+    audit_summary(page_source, page_data, page_report)
+    summary_tiles(page_report)
+    metric_by_group(page_report, page_options.metric)
+    trends(page_source, page_sensitive, page_report, page_options)
+    downloads(page_source, page_sensitive, page_report)

@@ -163,35 +163,8 @@ def log_slices(
 ) -> tuple[Slice, ...]:
     """The labeled predictions of a model in a window, per time bucket and/or version."""
     sensitive = unique(sensitive)
-    if not sensitive:
-        raise InputError("name at least one sensitive feature")
-    if model.task == "multiclass":
-        raise InputError(
-            f"model {model.id!r} is multiclass: fairness supports binary and regression"
-        )
-    available = {f.key: f.column for f in store.features}
-    for key in sensitive:
-        if key not in available:
-            shown = ", ".join(repr(k) for k in list(available)[:20])
-            raise InputError(f"feature {key!r} not found in the logs (features: {shown})")
-    binary = model.task == "binary"
-    columns = queries.Columns(
-        groups=tuple(queries.column(available[s]) for s in sensitive),
-        label=queries.column("label" if binary else "label_value"),
-        prediction=queries.column("prediction" if binary else "prediction_value"),
-    )
-    params: dict[str, Any] = {
-        "model": model.id,
-        "start": window.start,
-        "end": window.end,
-        "versions": list(versions) or None,
-    }
-    keys: list[str] = []
-    if bucket is not None:
-        keys.append(queries.BUCKET_KEY)
-        params |= buckets.params(bucket)
-    if by_version:
-        keys.append(queries.VERSION_KEY)
+    columns = log_columns(store, model, sensitive)
+    params, keys = log_params(model, window, versions, bucket=bucket, by_version=by_version)
     reduced = _reduce(
         store.execute,
         columns,
@@ -211,6 +184,52 @@ def log_slices(
         version = values.pop(0) if by_version else None
         result.append(Slice(bucket=start, version=version, data=data))
     return tuple(result)
+
+
+def log_columns(store: LogStore, model: ModelConfig, sensitive: Sequence[str]) -> queries.Columns:
+    """The log columns of the sensitive features (keys), the label and the prediction;
+    InputError for no feature, an unknown one or a multiclass model."""
+    if not sensitive:
+        raise InputError("name at least one sensitive feature")
+    if model.task == "multiclass":
+        raise InputError(
+            f"model {model.id!r} is multiclass: fairness supports binary and regression"
+        )
+    available = {f.key: f.column for f in store.features}
+    for key in sensitive:
+        if key not in available:
+            shown = ", ".join(repr(k) for k in list(available)[:20])
+            raise InputError(f"feature {key!r} not found in the logs (features: {shown})")
+    binary = model.task == "binary"
+    return queries.Columns(
+        groups=tuple(queries.column(available[s]) for s in sensitive),
+        label=queries.column("label" if binary else "label_value"),
+        prediction=queries.column("prediction" if binary else "prediction_value"),
+    )
+
+
+def log_params(
+    model: ModelConfig,
+    window: Window,
+    versions: Sequence[str],
+    *,
+    bucket: Bucket | None,
+    by_version: bool,
+) -> tuple[dict[str, Any], list[str]]:
+    """The parameters of `queries.LOG_FILTER` (and of the bucket key) and the split keys."""
+    params: dict[str, Any] = {
+        "model": model.id,
+        "start": window.start,
+        "end": window.end,
+        "versions": list(versions) or None,
+    }
+    keys: list[str] = []
+    if bucket is not None:
+        keys.append(queries.BUCKET_KEY)
+        params |= buckets.params(bucket)
+    if by_version:
+        keys.append(queries.VERSION_KEY)
+    return params, keys
 
 
 def log_table(

@@ -10,6 +10,7 @@ RMSE follow from.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -17,6 +18,8 @@ from typing import Final
 from monitor.core.sqlutil import quote_identifier
 
 LOG_RELATION: Final = "labeled"
+PREDICTION_RELATION: Final = "predictions"
+"""The logs without the label join, for prediction-only aggregates."""
 FILE_TABLE: Final = "fairness_source"
 
 BUCKET_KEY: Final = (
@@ -73,6 +76,16 @@ def binary_cells(columns: Columns, *, keys: Sequence[str], source: str, where: s
     inner, aliases = _inner(columns, keys, source, where)
     return (
         "SELECT " + aliases + ", y, p, count(*) AS n, sum(w) AS w FROM (" + inner + ") "
+        "GROUP BY ALL ORDER BY ALL"
+    )
+
+
+def prediction_cells(columns: Columns, *, keys: Sequence[str], source: str, where: str) -> str:
+    """(keys..., groups..., prediction, rows, weight sum) per distinct cell; the label
+    expression is not read (selection rates need none)."""
+    inner, aliases = _inner(dataclasses.replace(columns, label="NULL"), keys, source, where)
+    return (
+        "SELECT " + aliases + ", p, count(*) AS n, sum(w) AS w FROM (" + inner + ") "
         "GROUP BY ALL ORDER BY ALL"
     )
 

@@ -355,3 +355,23 @@ def feature_presence(columns: Sequence[str]) -> str:
     """Non-null values of each (quoted) feature column among the window's predictions."""
     counts = ", ".join(f"count({c})" for c in columns)
     return "SELECT " + counts + " FROM predictions WHERE " + _WINDOW_FILTER
+
+
+def label_arrival(*, restrict: bool = True) -> str:
+    """Over the window's counted predictions (status ok, with a prediction value): how many,
+    how many labeled (the `labeled` view's rule), the newest labeled one's timestamp, and
+    the 10/50/90% quantiles of the delay in days from a prediction to its first feedback
+    record (labels received so far; inline labels have no delay)."""
+    only_window = "WHERE prediction_id IN (SELECT prediction_id FROM _p) " if restrict else ""
+    return (
+        "WITH _p AS (SELECT prediction_id, timestamp, label FROM predictions WHERE "
+        + _WINDOW_FILTER
+        + " AND status = 'ok' AND prediction IS NOT NULL), "
+        "_f AS (SELECT prediction_id, arg_max(label, timestamp) AS label, "
+        "min(timestamp) AS first_label FROM feedback " + only_window + "GROUP BY prediction_id), "
+        "_j AS (SELECT _p.timestamp, coalesce(_f.label, _p.label) IS NOT NULL AS labeled, "
+        "epoch(_f.first_label - _p.timestamp) / 86400.0 AS delay "
+        "FROM _p LEFT JOIN _f USING (prediction_id)) "
+        "SELECT count(*), count(*) FILTER (WHERE labeled), max(timestamp) FILTER (WHERE labeled), "
+        "quantile_cont(delay, [0.1, 0.5, 0.9]) FILTER (WHERE delay >= 0) FROM _j"
+    )

@@ -11,6 +11,7 @@ the page judges, and the views that depend on it, are in `monitor.ui.fairness_so
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -19,13 +20,16 @@ from monitor.core.config import ModelConfig
 from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.metrics.fairness import audit as fairness
+from monitor.metrics.fairness import selection
 from monitor.metrics.fairness import trend as fairness_trend
 from monitor.metrics.fairness.groups import GroupData, GroupKey
 from monitor.metrics.fairness.rates import Task
+from monitor.metrics.fairness.selection import PredictionCells
 from monitor.ops.datasets import library as datasets
 from monitor.ops.datasets.analysis import fairness_data
 from monitor.ops.datasets.library import Dataset
 from monitor.queries import fairness as fairness_sources
+from monitor.queries import fairness_predictions
 
 PAGE_BOOTSTRAP = 200
 """Bootstrap replicates on the page (error bars); the CLI takes --bootstrap."""
@@ -107,6 +111,68 @@ def log_trend(
     )
 
 
+@st.cache_data(ttl=300, show_spinner=False, max_entries=64)
+def log_predictions(
+    _store: LogStore, _model: ModelConfig, scope: Scope, sensitive: tuple[str, ...]
+) -> PredictionCells:
+    """The predictions of the scope, labeled or not (binary models; selection rates)."""
+    return fairness_predictions.prediction_table(
+        _store, _model, sensitive=sensitive, window=scope.window, versions=scope.versions
+    )
+
+
+@st.cache_data(ttl=300, show_spinner="Computing selection rates...", max_entries=64)
+def selection_report(
+    data: PredictionCells,
+    *,
+    reference: str,
+    tau: float,
+    min_group_size: int,
+    bootstrap: int,
+    seed: int,
+) -> selection.SelectionReport:
+    return selection.selection_audit(
+        data,
+        reference=reference,
+        tau=tau,
+        min_group_size=min_group_size,
+        bootstrap=bootstrap,
+        seed=seed,
+    )
+
+
+@st.cache_data(ttl=300, show_spinner=False, max_entries=64)
+def log_selection_trend(
+    _store: LogStore,
+    _model: ModelConfig,
+    scope: Scope,
+    sensitive: tuple[str, ...],
+    bucket: Bucket | None,
+    *,
+    reference: str,
+    reference_group: GroupKey | None,
+    tau: float,
+    min_group_size: int,
+) -> fairness_trend.FairnessTrend:
+    """The selection rate per version (bucket None) or per time bucket and version."""
+    slices = fairness_predictions.prediction_slices(
+        _store,
+        _model,
+        sensitive=sensitive,
+        window=scope.window,
+        versions=scope.versions,
+        bucket=bucket,
+        by_version=True,
+    )
+    return selection.selection_trend(
+        slices,
+        reference=reference,
+        reference_group=reference_group,
+        tau=tau,
+        min_group_size=min_group_size,
+    )
+
+
 @st.cache_data(ttl=300, show_spinner="Reading the uploaded dataset...", max_entries=64)
 def upload_table(
     _dataset: Dataset,
@@ -159,4 +225,65 @@ def summary_tiles(summary: fairness.FairnessSummary) -> list[tuple[str, str, str
             None if (ci := summary.ci.get(name)) is None else f"95% CI {ci[0]:.3f} to {ci[1]:.3f}",
         )
         for title, value, name in values
+    ]
+
+
+def selection_tiles(report: selection.SelectionReport) -> list[tuple[str, str, str | None]]:
+    """(title, value, help) of the label-free summaries: the overall selection rate and
+    fairlearn's demographic parity over all groups (with the judged-groups variant and the
+    95% bootstrap interval in the help, where they differ or exist)."""
+
+    def three(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.3f}"
+
+    def interval(name: str) -> str:
+        found = report.ci.get(name)
+        return "" if found is None else f" 95% CI {found[0]:.3f} to {found[1]:.3f}."
+
+    judged = (
+        (report.judged_parity_difference, report.judged_parity_ratio)
+        if report.judged_groups < len(report.groups)
+        else None
+    )
+    return [
+        (
+            "Selection rate",
+            "n/a" if report.selection_rate is None else f"{report.selection_rate:.1%}",
+            "Share of predictions that are positive, all groups." + interval("selection_rate"),
+        ),
+        (
+            "DP difference",
+            three(report.demographic_parity_difference),
+            "fairlearn's demographic_parity_difference: highest minus lowest selection rate "
+            "over all groups."
+            + interval("demographic_parity_difference")
+            + (f" Over the groups large enough to judge: {three(judged[0])}." if judged else ""),
+        ),
+        (
+            "DP ratio",
+            three(report.demographic_parity_ratio),
+            "fairlearn's demographic_parity_ratio: lowest over highest selection rate over all "
+            "groups."
+            + interval("demographic_parity_ratio")
+            + (f" Over the groups large enough to judge: {three(judged[1])}." if judged else ""),
+        ),
+    ]
+
+
+def selection_rows(report: selection.SelectionReport) -> list[dict[str, Any]]:
+    """The page's table without labels: one row per group."""
+    return [
+        {
+            "group": g.label,
+            "count": g.count,
+            "too small": g.small,
+            "why": g.small_reason or "",
+            "selected": g.selected,
+            "selection_rate": g.selection_rate,
+            "CI low": None if g.ci is None else g.ci[0],
+            "CI high": None if g.ci is None else g.ci[1],
+            "ratio to reference": g.disparity,
+            "fails screen": g.fails_screen,
+        }
+        for g in report.groups
     ]

@@ -280,6 +280,16 @@ def render_trends(
         )
         for chosen in (None, bucket)
     )
+    draw_log_trends(source, by_version, over_time, bucket)
+
+
+def draw_log_trends(
+    source: LogSource,
+    by_version: fairness_trend.FairnessTrend,
+    over_time: fairness_trend.FairnessTrend,
+    bucket: str,
+) -> None:
+    """The ratio to the reference per model version, then per time bucket and version."""
     st.markdown(f"**Ratio to the reference by model version** ({source.window_label.lower()})")
     st.plotly_chart(charts_fairness.versions_figure(by_version), config={"displayModeBar": False})
     st.markdown(f"**Ratio to the reference per {bucket}** (dash: version; hollow: too small)")

@@ -19,6 +19,7 @@ from monitor.core.config import ModelConfig
 from monitor.core.scope import ReferenceStamp, Scope, reference_stamp
 from monitor.core.store import LogStore
 from monitor.metrics.intervals import Metric
+from monitor.metrics.performance.estimation import ESTIMATED_METRICS, Estimate
 from monitor.metrics.performance.groups import GroupPerformance
 from monitor.metrics.performance.report import (
     HEADLINE_METRIC,
@@ -87,6 +88,19 @@ def headline_help(name: str, realized: Metric | None) -> str:
         else ""
     )
     return "Realized on the labeled predictions of the window; delta against the baseline. " + band
+
+
+def estimate_help(name: str, estimate: Metric | None) -> str:
+    """An estimate tile's help: where it comes from, its 95% band and what it assumes."""
+    band = (
+        f" 95% band {format_value(name, estimate.low)} to {format_value(name, estimate.high)}."
+        if estimate is not None and estimate.low is not None
+        else ""
+    )
+    return (
+        "Estimated from the scores alone (no labels), calibrated on the reference; delta "
+        "against the baseline." + band + " Assumes P(label | score) as in the reference."
+    )
 
 
 def accuracy_drop(report: PerformanceReport, overall: GroupPerformance) -> float | None:
@@ -177,3 +191,42 @@ def segment_rows(found: SegmentReport) -> list[dict[str, Any]]:
         }
         for s in found.segments
     ]
+
+
+# -- a window without labels -------------------------------------------------------------------
+
+
+def has_estimates(report: PerformanceReport) -> bool:
+    """Whether the report carries label-free estimates (binary models with a calibrator)."""
+    return report.task == "binary" and report.estimation_note is None
+
+
+def version_estimates(report: PerformanceReport) -> list[tuple[str, Estimate]]:
+    """The whole window's estimates: all versions pooled, then each version (just the
+    pool with one version), where there is one."""
+    return [
+        (name, group.estimated)
+        for name, version in version_choices(report).items()
+        if (group := report.overall(version)) is not None and group.estimated is not None
+    ]
+
+
+def estimate_table(report: PerformanceReport) -> list[dict[str, Any]]:
+    """One row per (version, estimated metric): the estimate, its 95% band, the baseline."""
+    rows = []
+    for name, estimate in version_estimates(report):
+        for metric in ESTIMATED_METRICS:
+            found = estimate.metrics.get(metric)
+            base = report.baseline.metrics.get(metric)
+            rows.append(
+                {
+                    "version": name,
+                    "metric": TITLES[metric],
+                    "estimated": found.value if found else None,
+                    "95% low": found.low if found else None,
+                    "95% high": found.high if found else None,
+                    "baseline": base.value if base else None,
+                    "predictions": estimate.predictions,
+                }
+            )
+    return rows

@@ -1,5 +1,6 @@
-"""The Fairness page in a real browser: opens at /fairness without errors, and with all
-the demo's labeled data shows the summary tiles, the charts and the group table."""
+"""The Fairness page in a real browser: opens at /fairness without errors on selection
+rates (the default window has no labels yet), and with all the demo's labeled data shows
+the summary tiles, the charts and the group table."""
 
 from __future__ import annotations
 
@@ -35,10 +36,14 @@ def test_fairness_page_renders_groups_and_verdicts(
     wait_for_app_idle(page)
     try:
         expect(page.get_by_test_id("stException")).to_have_count(0)
-        # the default window (last 24 hours) has no labels yet: the page says so
-        expect(page.get_by_text("No labeled predictions", exact=False)).to_be_visible(
+        # the default window (last 24 hours) has no labels yet: selection rates need none
+        expect(page.get_by_text("No labels yet for this window", exact=False)).to_be_visible(
             timeout=APP_TIMEOUT_MS
         )
+        for label in ("Selection rate", "DP difference", "DP ratio", "Four-fifths screen"):
+            expect(
+                page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+            ).to_be_visible()
 
         window = page.get_by_test_id("stSidebar").get_by_role("combobox", name="Time window")
         window.click()

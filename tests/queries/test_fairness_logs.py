@@ -20,8 +20,10 @@ from monitor.core.config import load_settings
 from monitor.core.errors import InputError
 from monitor.core.store import LogStore
 from monitor.metrics.fairness.audit import audit
+from monitor.metrics.fairness.selection import selection_audit
 from monitor.metrics.fairness.trend import trend
 from monitor.queries.fairness import log_slices, log_table, model_features
+from monitor.queries.fairness_predictions import prediction_slices, prediction_table
 
 # -- the raw files, read independently ------------------------------------------------------
 
@@ -268,3 +270,54 @@ def test_unknown_feature_and_feature_choices(store: LogStore, settings: Any) -> 
     assert {"gender", "age_group", "income"} <= set(keys)
     assert "store_id" not in keys
     assert keys.index("gender") < keys.index("income")  # categorical first
+
+
+# -- predictions without labels (monitor.queries.fairness_predictions) -----------------------
+
+
+def test_selection_rates_need_no_labels(demo_dir: Path, store: LogStore, settings: Any) -> None:
+    """Every prediction counts, labeled or not: per version and day, the counts and
+    selection rates equal the raw files', and fairlearn's demographic parity over all
+    groups of the newest day (no labels yet) equals the report's."""
+    model = settings.model("credit-risk")
+    window = whole(store, model.id)
+    raw = raw_labeled(demo_dir, model.id, ["gender"])
+    raw = raw[raw["prediction"].notna()].copy()
+    raw["p"] = (as_float(raw["prediction"]) == 1).astype(int)
+    raw["gender"] = raw["gender"].fillna("(missing)")
+    slices = prediction_slices(
+        store, model, sensitive=["gender"], window=window, bucket="day", by_version=True
+    )
+    days = raw["timestamp"].dt.floor("D")
+    grouped = raw.groupby([days, "version", "gender"])["p"].agg(["size", "sum"])
+    found = {
+        (pd.Timestamp(str(s.bucket)), s.version, key[0]): counts
+        for s in slices
+        for key, counts in _counts(s.data).items()
+    }
+    assert found == {key: (int(r["size"]), int(r["sum"])) for key, r in grouped.iterrows()}
+
+    day = catalog.Window.ending_at(window.end, dt.timedelta(days=1))
+    data = prediction_table(store, model, sensitive=["gender"], window=day)
+    rows = raw[(raw["timestamp"] >= day.start) & (raw["timestamp"] <= day.end)]
+    assert rows["label"].isna().all() and data.total_rows == len(rows)
+    report = selection_audit(data)
+    for name, function in (
+        ("demographic_parity_difference", flm.demographic_parity_difference),
+        ("demographic_parity_ratio", flm.demographic_parity_ratio),
+    ):
+        expected = function(rows["p"], rows["p"], sensitive_features=rows["gender"])
+        assert getattr(report, name) == pytest.approx(expected)
+    with pytest.raises(InputError, match="binary"):
+        prediction_table(
+            store, settings.model("demand-forecast"), sensitive=["store_id"], window=day
+        )
+
+
+def _counts(data: Any) -> dict[tuple[str, ...], tuple[int, int]]:
+    """(rows, rows predicted positive) per group of prediction cells."""
+    found: dict[tuple[str, ...], tuple[int, int]] = {}
+    for key, positive, n in zip(data.groups, data.prediction, data.rows, strict=True):
+        rows, selected = found.get(key, (0, 0))
+        found[key] = (rows + n, selected + (n if positive else 0))
+    return found

@@ -18,8 +18,10 @@ from monitor.core.config import ModelConfig, parse_settings
 from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.queries import performance as sql
+from monitor.queries.performance_labels import LOOKBACK, label_arrival
 from monitor.queries.performance_report import performance
 from tests.logwriter import prediction, write_jsonl, write_parquet
+from tests.performance_truth import labeled_predictions, read_feedback
 
 DAY = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
 WINDOW = Window(DAY, DAY + dt.timedelta(days=3))
@@ -251,3 +253,44 @@ def test_multiclass_metrics_match_sklearn_with_missing_classes(
     day3 = buckets[2].per_class
     assert [c.label for c in day3] == ["cat", "eel"]
     assert day3[1].recall.value is None  # no true 'eel': recall undefined, not 0
+
+
+# -- when labels arrive (monitor.queries.performance_labels) --------------------------------
+
+
+def test_label_arrival_follows_the_labeled_view(label_store: LogStore) -> None:
+    """Six ok predictions (the error does not count), five labeled; the newest labeled is
+    p5 (inline label); delays from the first feedback record, never negative ones (p2)."""
+    found = label_arrival(label_store, Scope.of(BINARY, WINDOW))
+    assert found.lookback == Window(WINDOW.end - LOOKBACK, WINDOW.end)
+    assert (found.predictions, found.labeled) == (6, 5)
+    assert found.coverage == pytest.approx(5 / 6)
+    assert found.newest_labeled == DAY + dt.timedelta(hours=10.4)
+    feedback_at = DAY + dt.timedelta(days=1, hours=9)  # p1, p3 (first of two), p4
+    delays = [(feedback_at - DAY).total_seconds() / 3600 - h for h in (10, 10.2, 10.3)]
+    assert found.delay_days == pytest.approx(tuple(np.quantile(delays, [0.1, 0.5, 0.9]) / 24))
+
+
+def test_label_arrival_on_the_demo_matches_the_raw_files(demo_dir: Path) -> None:
+    store = LogStore(demo_dir)
+    model = ModelConfig(id="credit-risk", task="binary", positive_label="1")
+    info = next(m for m in catalog.inventory(store) if m.model_id == model.id)
+    rows = labeled_predictions(demo_dir, model.id)
+    first = read_feedback(demo_dir).groupby("prediction_id")["timestamp"].min()
+    for versions in ((), ("v3",)):
+        day = Window.ending_at(info.last_seen, dt.timedelta(days=1))
+        found = label_arrival(store, Scope.of(model, day, versions))
+        inside = rows[
+            (rows["timestamp"] >= info.last_seen - LOOKBACK)
+            & (rows["timestamp"] <= info.last_seen)
+            & (rows["version"].isin(versions) if versions else True)
+        ]
+        labeled = inside[inside["truth"].notna()]
+        assert (found.predictions, found.labeled) == (len(inside), len(labeled))
+        assert found.newest_labeled == labeled["timestamp"].max()
+        delay = (inside["prediction_id"].map(first) - inside["timestamp"]).dt.total_seconds()
+        delay = delay[delay >= 0] / 86400
+        assert found.delay_days == pytest.approx(tuple(np.quantile(delay, [0.1, 0.5, 0.9])))
+        in_day = inside[inside["timestamp"] >= day.start]
+        assert in_day["truth"].isna().all()  # the demo's last day has no labels yet
+        assert found.newest_labeled is not None and found.newest_labeled < day.start

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equalized_odds_difference,
+    selection_rate,
+)
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import DownloadButton
 
@@ -57,15 +63,70 @@ def table(at: AppTest) -> pd.DataFrame:
     return frames[0]
 
 
-def test_default_window_without_labels_explains_itself(
+def test_default_window_judges_selection_rates_without_labels(
     demo_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The demo's last 24 hours have no labels: the selection rates, fairlearn's demographic
+    parity over all groups and the four-fifths screen come from the raw predictions of the
+    window; the error-based metrics say they wait for labels; one click widens the window."""
     at = open_page(demo_dir, monkeypatch, "Last 24 hours")
     assert at.title[0].value == "Fairness"
     assert at.multiselect(key=SENSITIVE).value == ["gender"]  # first configured feature
-    infos = [i.value for i in at.info]
-    assert any("No labeled predictions" in text for text in infos), infos
+    raw = raw_labeled(demo_dir, "credit-risk", ["gender"])
+    end = raw["timestamp"].max()
+    rows = raw[(raw["timestamp"] >= end - pd.Timedelta(days=1)) & raw["prediction"].notna()]
+    assert rows["label"].isna().all()  # no labels yet in this window
+    gender = rows["gender"].fillna("(missing)")
+    predicted = (as_float(rows["prediction"]) == 1).astype(int)
+    frame = MetricFrame(
+        metrics=selection_rate, y_true=predicted, y_pred=predicted, sensitive_features=gender
+    )
+    values = tiles(at)
+    assert values["Selection rate"] == f"{selection_rate(predicted, predicted):.1%}"
+    for name, function in (
+        ("DP difference", demographic_parity_difference),
+        ("DP ratio", demographic_parity_ratio),
+    ):
+        expected = function(predicted, predicted, sensitive_features=gender)
+        assert values[name] == f"{expected:.3f}"
+    assert "EO difference" not in values  # needs labels
+    groups = table(at)
+    assert dict(zip(groups["group"], groups["count"], strict=True)) == (
+        gender.value_counts().to_dict()
+    )
+    for _, row in groups.iterrows():
+        assert row["selection_rate"] == pytest.approx(frame.by_group[row["group"]])
+        assert row["CI low"] <= row["selection_rate"] <= row["CI high"]
+    # the screen: ratio to the largest group outside [0.8, 1.25] for any group of >= 50
+    counts = gender.value_counts()
+    rates = frame.by_group
+    largest = counts.idxmax()
+    ratios = {g: rates[g] / rates[largest] for g in counts.index if counts[g] >= 50}
+    failed = any(r < 0.8 or r > 1 / 0.8 for r in ratios.values())
+    assert values["Four-fifths screen"] == ("failed" if failed else "passed")
+    notice = next(i.value for i in at.info if i.value.startswith("No labels yet"))
+    assert "TPR, FPR" in notice and "wait for labels" in notice
+    assert len(at.get("plotly_chart")) == 3  # groups, by version, over time
+
+    at.button(key="fairness_widen_window").click().run()
+    assert_no_exception(at)
+    assert at.sidebar.selectbox(key="filter_window").value == "Last 7 days"
+    assert "EO difference" in tiles(at)  # labeled: the error-based metrics are back
+
+
+def test_regression_without_labels_says_what_waits_for_labels(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(demo_dir, monkeypatch, "Last 24 hours")
+    at.sidebar.selectbox(key="filter_model").set_value("demand-forecast").run()
+    at.multiselect(key="fairness_sensitive_demand-forecast").set_value(["store_id"]).run()
+    assert_no_exception(at)
+    notice = next(i.value for i in at.info if i.value.startswith("No labels yet"))
+    assert "MAE and RMSE by group wait for labels: widen the window to 'Last 7 days'" in notice
     assert not at.metric
+    at.button(key="fairness_widen_window").click().run()
+    assert_no_exception(at)
+    assert "Four-fifths screen" in tiles(at)
 
 
 def test_all_data_matches_fairlearn_and_widgets_recompute(

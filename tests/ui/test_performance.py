@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -59,17 +60,71 @@ def test_credit_risk_all_data(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -
     table = at.dataframe[-1].value
     assert isinstance(table, pd.DataFrame)
     assert int(table["labeled"].sum()) == len(labeled)
+    assert at.dataframe[-1].proto.placeholder == "n/a"  # never "None" in a cell
+    segments = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    low, high = segments["layout"]["xaxis"]["range"]
+    assert 0 <= low < high <= 1  # a share axis: never past 100%
 
 
-def test_last_day_has_no_labels_and_shows_the_estimate(
+def test_last_day_has_no_labels_and_shows_the_estimates_first(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default window of the demo has no labels yet: estimates per version, a sentence
+    on the label delay with the newest labeled prediction, no empty confusion matrix or
+    segment chart, and one click to a window with labels."""
+    at = open_page(demo_dir, monkeypatch, "Last 24 hours")
+    rows = labeled_predictions(demo_dir, "credit-risk")
+    end = rows["timestamp"].max()
+    window = rows[rows["timestamp"] >= end - pd.Timedelta(days=1)]
+    assert window["truth"].isna().all()  # the demo's last day is unlabeled
+    values = tiles(at)
+    assert "Accuracy" not in values  # no realized n/a tile
+    assert values["Labeled"] == "0"
+    assert values["Label coverage"] == "0.0%"
+    assert values["Estimated accuracy"].endswith("%")
+    assert values["Estimated F1"].endswith("%")
+    # the sentence names the newest labeled prediction, computed here from the raw files
+    newest = rows.loc[rows["truth"].notna() & (rows["timestamp"] <= end), "timestamp"].max()
+    infos = [i.value for i in at.info]
+    notice = next(text for text in infos if text.startswith("No labels yet for this window"))
+    assert f"the newest labeled prediction is from {newest:%Y-%m-%d %H:%M} UTC" in notice
+    assert "widen the window to 'Last 7 days' for realized metrics" in notice
+    # estimates per version: the pool and each version seen in the window
+    table = next(d.value for d in at.dataframe if "estimated" in d.value.columns)
+    versions = sorted(window["version"].unique())
+    assert list(dict.fromkeys(table["version"])) == ["all versions", *versions]
+    assert set(table["metric"]) == {"Accuracy", "Precision", "Recall", "F1"}
+    assert (
+        (table["95% low"] <= table["estimated"]) & (table["estimated"] <= table["95% high"])
+    ).all()
+    pooled = table[(table["version"] == "all versions") & (table["metric"] == "Accuracy")]
+    assert values["Estimated accuracy"] == f"{pooled['estimated'].iloc[0]:.1%}"
+    # nothing drawn empty: no confusion matrix, calibration or segment chart
+    markdown = " ".join(m.value for m in at.markdown)
+    assert "Confusion matrix" not in markdown and "Calibration" not in markdown
+    assert "performance_confusion_version" not in {box.key for box in at.selectbox}
+    assert "Segments need labels" in " ".join(c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) == 3  # estimates per version, trend, confidence
+    # one click to the last 7 days, which has realized metrics
+    at.button(key="performance_widen_window").click().run()
+    assert_no_exception(at)
+    assert at.sidebar.selectbox(key="filter_window").value == "Last 7 days"
+    values = tiles(at)
+    assert values["Accuracy"].endswith("%") and values["Labeled"] != "0"
+
+
+def test_regression_without_labels_says_so_and_draws_nothing_empty(
     demo_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = open_page(demo_dir, monkeypatch, "Last 24 hours")
+    at.sidebar.selectbox(key="filter_model").set_value("demand-forecast").run()
+    assert_no_exception(at)
     values = tiles(at)
-    assert values["Accuracy"] == "n/a"
-    assert values["Label coverage"] == "0.0%"
-    assert values["Estimated accuracy"].endswith("%")
-    assert at.get("plotly_chart")
+    assert values["Labeled"] == "0" and "MAE" not in values
+    notice = next(i.value for i in at.info if i.value.startswith("No labels yet"))
+    assert "Realized metrics need labels; widen the window to 'Last 7 days'" in notice
+    assert not at.get("plotly_chart")  # no estimates for regression: no empty chart either
+    assert "Segments need labels" in " ".join(c.value for c in at.caption)
 
 
 def test_regression_model(demo_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import plotly.graph_objects as go
 
 from monitor.metrics.fairness.audit import FairnessReport
+from monitor.metrics.fairness.bootstrap import Interval
 from monitor.metrics.fairness.groups import group_label
 from monitor.metrics.fairness.rates import TITLES
+from monitor.metrics.fairness.selection import SelectionReport
 from monitor.metrics.fairness.trend import FairnessTrend
 
 _OK, _FAIL, _SMALL, _REFERENCE = "#1f77b4", "#d62728", "#b0b0b0", "#2ca02c"
@@ -28,35 +32,70 @@ def groups_figure(report: FairnessReport, metric: str) -> go.Figure:
     [tau x reference, reference / tau] the screen accepts. Grey: too small to judge;
     red: outside the band."""
     groups = report.groups
-    labels = [g.label for g in groups]
-    values = [g.metrics.get(metric) for g in groups]
-    colors = [
-        _SMALL
-        if g.small
-        else _REFERENCE
-        if g.key == report.reference_group
-        else _FAIL
-        if g.fails_screen
-        else _OK
-        for g in groups
-    ]
-    low = [_minus(g.metrics.get(metric), g.ci.get(metric)) for g in groups]
-    high = [_plus(g.metrics.get(metric), g.ci.get(metric)) for g in groups]
+    return _group_bars(
+        labels=[g.label for g in groups],
+        values=[g.metrics.get(metric) for g in groups],
+        intervals=[g.ci.get(metric) for g in groups],
+        colors=[_color(g.small, g.key == report.reference_group, g.fails_screen) for g in groups],
+        customdata=[[g.count, g.small_reason or ""] for g in groups],
+        reference=report.reference_values().get(metric),
+        tau=report.tau,
+        title=TITLES[metric],
+        errors=report.bootstrap > 0,
+    )
+
+
+def selection_figure(report: SelectionReport) -> go.Figure:
+    """`groups_figure` of a label-free report: the selection rate per group."""
+    groups = report.groups
+    return _group_bars(
+        labels=[g.label for g in groups],
+        values=[g.selection_rate for g in groups],
+        intervals=[g.ci for g in groups],
+        colors=[_color(g.small, g.key == report.reference_group, g.fails_screen) for g in groups],
+        customdata=[[g.count, g.small_reason or ""] for g in groups],
+        reference=report.reference_value(),
+        tau=report.tau,
+        title=TITLES[report.metric],
+        errors=report.bootstrap > 0,
+    )
+
+
+def _color(small: bool, reference: bool, fails: bool) -> str:
+    return _SMALL if small else _REFERENCE if reference else _FAIL if fails else _OK
+
+
+def _group_bars(
+    *,
+    labels: list[str],
+    values: list[float | None],
+    intervals: list[Interval | None],
+    colors: list[str],
+    customdata: list[list[Any]],
+    reference: float | None,
+    tau: float,
+    title: str,
+    errors: bool,
+) -> go.Figure:
     figure = go.Figure()
     figure.add_bar(
         x=labels,
         y=values,
         marker_color=colors,
-        customdata=[[g.count, g.small_reason or ""] for g in groups],
+        customdata=customdata,
         hovertemplate="%{x}<br>%{y:.3f}<br>n=%{customdata[0]} %{customdata[1]}<extra></extra>",
-        error_y={"type": "data", "array": high, "arrayminus": low, "visible": report.bootstrap > 0},
-        name=TITLES[metric],
+        error_y={
+            "type": "data",
+            "array": [_plus(v, i) for v, i in zip(values, intervals, strict=True)],
+            "arrayminus": [_minus(v, i) for v, i in zip(values, intervals, strict=True)],
+            "visible": errors,
+        },
+        name=title,
     )
-    reference = report.reference_values().get(metric)
     if reference is not None:
         figure.add_hrect(
-            y0=reference * report.tau,
-            y1=reference / report.tau,
+            y0=reference * tau,
+            y1=reference / tau,
             fillcolor=_BAND,
             line_width=0,
             layer="below",
@@ -65,10 +104,10 @@ def groups_figure(report: FairnessReport, metric: str) -> go.Figure:
             y=reference,
             line_dash="dash",
             line_color=_REFERENCE,
-            annotation_text=f"reference {reference:.3f} (band: tau {report.tau:g})",
+            annotation_text=f"reference {reference:.3f} (band: tau {tau:g})",
         )
     figure.update_layout(height=360, showlegend=False, **_LAYOUT)
-    figure.update_yaxes(title_text=TITLES[metric], rangemode="tozero")
+    figure.update_yaxes(title_text=title, rangemode="tozero")
     return figure
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 from monitor.metrics.intervals import Metric
 from monitor.metrics.performance.classification import Confusion
+from monitor.metrics.performance.estimation import ESTIMATED_METRICS, Estimate
 from monitor.metrics.performance.groups import GroupPerformance
 from monitor.metrics.performance.report import MIN_LABELS
 from monitor.metrics.performance.scores import CalibrationBin
@@ -67,10 +68,16 @@ def _errors(metrics: Sequence[Metric | None]) -> tuple[list[float | None], list[
 
 
 def trend_figure(
-    series: Sequence[Series], *, metric: str, baseline: float | None, estimated: bool
+    series: Sequence[Series],
+    *,
+    metric: str,
+    baseline: float | None,
+    estimated: bool,
+    realized: bool = True,
 ) -> go.Figure:
     """The metric per bucket with its 95% band (error bars), the estimate where there is
-    one (dashed), the baseline (dotted) and label coverage underneath."""
+    one (dashed), the baseline (dotted) and label coverage underneath. Not `realized`:
+    no realized line (a window without labels)."""
     figure = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.72, 0.28], vertical_spacing=0.06
     )
@@ -78,11 +85,12 @@ def trend_figure(
     for i, line in enumerate(series):
         color = COLORS[i % len(COLORS)]
         starts = [b.start for b in line.buckets]
-        realized = [b.metrics.get(metric) for b in line.buckets]
-        plus, minus = _errors(realized)
+        found = [b.metrics.get(metric) for b in line.buckets]
+        plus, minus = _errors(found)
         figure.add_scatter(
+            visible=realized,
             x=starts,
-            y=[m.value if m else None for m in realized],
+            y=[m.value if m else None for m in found],
             error_y={"type": "data", "array": plus, "arrayminus": minus, "thickness": 1},
             mode="lines+markers",
             name=f"{line.name}",
@@ -287,5 +295,45 @@ def segments_figure(report: SegmentReport) -> go.Figure:
         )
     figure.update_layout(height=max(220, 28 * len(rows) + 80), margin=_MARGIN)
     figure.update_xaxes(title_text=TITLES[report.metric], tickformat=tick, rangemode="tozero")
+    if report.metric in PERCENT:  # a share: from 0 to just past the highest band, at most 100%
+        tops = [s.error.high or s.error.value or 0.0 for s in rows] + [report.overall.value or 0.0]
+        top = max(tops)
+        figure.update_xaxes(range=[0.0, min(1.0, top * 1.1) if top > 0 else 1.0])
     figure.update_yaxes(type="category", autorange="reversed")
+    return figure
+
+
+def estimates_figure(
+    estimates: Sequence[tuple[str, Estimate]], *, baseline: Mapping[str, float | None]
+) -> go.Figure:
+    """Estimated accuracy, precision, recall and F1 of each version (markers with their
+    95% bands), and the baseline (grey bars across)."""
+    titles = [TITLES[m] for m in ESTIMATED_METRICS]
+    figure = go.Figure()
+    for i, (name, estimate) in enumerate(estimates):
+        found = [estimate.metrics.get(m) for m in ESTIMATED_METRICS]
+        plus, minus = _errors(found)
+        figure.add_scatter(
+            x=titles,
+            y=[m.value if m else None for m in found],
+            error_y={"type": "data", "array": plus, "arrayminus": minus, "thickness": 1.5},
+            mode="markers",
+            name=name,
+            marker={"color": COLORS[i % len(COLORS)], "size": 10},
+            hovertemplate="%{x}: %{y:.1%} (estimated)<extra>" + name + "</extra>",
+        )
+    base = [baseline.get(m) for m in ESTIMATED_METRICS]
+    if any(v is not None for v in base):
+        figure.add_scatter(
+            x=titles,
+            y=base,
+            mode="markers",
+            name="baseline",
+            marker={"symbol": "line-ew-open", "size": 30, "color": "#555", "line": {"width": 2}},
+            hovertemplate="%{x}: %{y:.1%} (baseline)<extra></extra>",
+        )
+    figure.update_layout(
+        height=320, margin=_MARGIN, scattermode="group", legend={"orientation": "h", "y": 1.12}
+    )
+    figure.update_yaxes(title_text="estimated", tickformat=".0%", range=[0, 1])
     return figure
