@@ -124,14 +124,7 @@ def audit(
         st.stop()
     try:
         found = ui_fairness.report(
-            data,
-            reference=reference_picker(reference_column, source, sensitive, data),
-            metric=options.metric,
-            tau=options.tau,
-            min_group_size=options.min_group_size,
-            min_class_count=options.min_class_count,
-            bootstrap=options.bootstrap,
-            seed=0,
+            data, options, reference_picker(reference_column, source, sensitive, data)
         )
     except MonitorError as exc:
         st.error(ui.escape_markdown(str(exc)))
@@ -211,15 +204,7 @@ def trends(
     options: AuditOptions,
 ) -> None:
     """The metric per version and over time (see `fairness_source.render_trends`)."""
-    fairness_source.render_trends(
-        source,
-        sensitive,
-        report,
-        metric=options.metric,
-        tau=options.tau,
-        min_group_size=options.min_group_size,
-        min_class_count=options.min_class_count,
-    )
+    fairness_source.render_trends(source, sensitive, report, options)
 
 
 def downloads(source: FairnessSource, sensitive: tuple[str, ...], report: FairnessReport) -> None:

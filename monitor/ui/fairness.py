@@ -52,26 +52,17 @@ def log_table(
 
 
 @st.cache_data(ttl=300, show_spinner="Computing group metrics...", max_entries=64)
-def report(
-    data: GroupData,
-    *,
-    reference: str,
-    metric: str,
-    tau: float,
-    min_group_size: int,
-    min_class_count: int,
-    bootstrap: int,
-    seed: int,
-) -> fairness.FairnessReport:
+def report(data: GroupData, options: AuditOptions, reference: str) -> fairness.FairnessReport:
+    """The audit of a labeled table with the page's options (cached on all three)."""
     return fairness.audit(
         data,
         reference=reference,
-        metric=metric,
-        tau=tau,
-        min_group_size=min_group_size,
-        min_class_count=min_class_count,
-        bootstrap=bootstrap,
-        seed=seed,
+        metric=options.metric,
+        tau=options.tau,
+        min_group_size=options.min_group_size,
+        min_class_count=options.min_class_count,
+        bootstrap=options.bootstrap,
+        seed=0,
     )
 
 
@@ -82,13 +73,9 @@ def log_trend(
     scope: Scope,
     sensitive: tuple[str, ...],
     bucket: Bucket | None,
-    *,
-    metric: str,
+    options: AuditOptions,
     reference: str,
     reference_group: GroupKey | None,
-    tau: float,
-    min_group_size: int,
-    min_class_count: int,
 ) -> fairness_trend.FairnessTrend:
     """Per version (bucket None) or per time bucket and version."""
     slices = fairness_sources.log_slices(
@@ -102,12 +89,12 @@ def log_trend(
     )
     return fairness_trend.trend(
         slices,
-        metric=metric,
+        metric=options.metric,
         reference=reference,
         reference_group=reference_group,
-        tau=tau,
-        min_group_size=min_group_size,
-        min_class_count=min_class_count,
+        tau=options.tau,
+        min_group_size=options.min_group_size,
+        min_class_count=options.min_class_count,
     )
 
 
@@ -123,21 +110,16 @@ def log_predictions(
 
 @st.cache_data(ttl=300, show_spinner="Computing selection rates...", max_entries=64)
 def selection_report(
-    data: PredictionCells,
-    *,
-    reference: str,
-    tau: float,
-    min_group_size: int,
-    bootstrap: int,
-    seed: int,
+    data: PredictionCells, options: AuditOptions, reference: str
 ) -> selection.SelectionReport:
+    """The label-free audit (selection rates) with the page's options."""
     return selection.selection_audit(
         data,
         reference=reference,
-        tau=tau,
-        min_group_size=min_group_size,
-        bootstrap=bootstrap,
-        seed=seed,
+        tau=options.tau,
+        min_group_size=options.min_group_size,
+        bootstrap=options.bootstrap,
+        seed=0,
     )
 
 
@@ -148,11 +130,9 @@ def log_selection_trend(
     scope: Scope,
     sensitive: tuple[str, ...],
     bucket: Bucket | None,
-    *,
+    options: AuditOptions,
     reference: str,
     reference_group: GroupKey | None,
-    tau: float,
-    min_group_size: int,
 ) -> fairness_trend.FairnessTrend:
     """The selection rate per version (bucket None) or per time bucket and version."""
     slices = fairness_predictions.prediction_slices(
@@ -168,8 +148,8 @@ def log_selection_trend(
         slices,
         reference=reference,
         reference_group=reference_group,
-        tau=tau,
-        min_group_size=min_group_size,
+        tau=options.tau,
+        min_group_size=options.min_group_size,
     )
 
 

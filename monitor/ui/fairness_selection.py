@@ -67,14 +67,7 @@ def render(
             "selection rate, which needs none."
         )
     try:
-        report = caches.selection_report(
-            data,
-            reference=reference,
-            tau=options.tau,
-            min_group_size=options.min_group_size,
-            bootstrap=options.bootstrap,
-            seed=0,
-        )
+        report = caches.selection_report(data, options, reference)
     except MonitorError as exc:
         st.error(ui.escape_markdown(str(exc)))
         st.stop()
@@ -159,10 +152,9 @@ def _trends(
             source.scope,
             sensitive,
             chosen,
-            reference=report.reference,
-            reference_group=report.reference_group,
-            tau=options.tau,
-            min_group_size=options.min_group_size,
+            options,
+            report.reference,
+            report.reference_group,
         )
         for chosen in (None, bucket)
     )

@@ -22,6 +22,7 @@ from monitor.ops.datasets import library as datasets
 from monitor.ops.datasets.library import Dataset
 from monitor.ui import fairness as caches
 from monitor.ui.charts import fairness as charts_fairness
+from monitor.ui.fairness import AuditOptions
 
 if TYPE_CHECKING:
     from monitor.ui.context import PageContext
@@ -224,11 +225,7 @@ def render_trends(
     source: FairnessSource,
     sensitive: tuple[str, ...],
     report: fairness.FairnessReport,
-    *,
-    metric: str,
-    tau: float,
-    min_group_size: int,
-    min_class_count: int,
+    options: AuditOptions,
 ) -> None:
     """Below the groups: per version and over time on logs; reference dataset against
     current dataset on uploads (each with the same reference group and screen)."""
@@ -248,12 +245,12 @@ def render_trends(
             slices = (Slice(None, "reference", reference), Slice(None, "current", current))
             compared = fairness_trend.trend(
                 slices,
-                metric=metric,
+                metric=options.metric,
                 reference=report.reference,
                 reference_group=report.reference_group,
-                tau=tau,
-                min_group_size=min_group_size,
-                min_class_count=min_class_count,
+                tau=options.tau,
+                min_group_size=options.min_group_size,
+                min_class_count=options.min_class_count,
             )
             st.plotly_chart(
                 charts_fairness.versions_figure(compared), config={"displayModeBar": False}
@@ -271,12 +268,9 @@ def render_trends(
             source.scope,
             sensitive,
             chosen,
-            metric=metric,
-            reference=report.reference,
-            reference_group=report.reference_group,
-            tau=tau,
-            min_group_size=min_group_size,
-            min_class_count=min_class_count,
+            options,
+            report.reference,
+            report.reference_group,
         )
         for chosen in (None, bucket)
     )
