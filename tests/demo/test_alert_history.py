@@ -159,3 +159,20 @@ def test_the_dashboards_first_start_generates_the_demo_and_its_history(
         assert alerts.last_evaluation(state) == last
     finally:
         st.cache_resource.clear()
+
+
+def test_long_running_problems_are_dated_from_about_their_onset(fresh_demo: Path) -> None:
+    """The new category is dated a day after the manifest's start, not from the first
+    incident's run."""
+    start, _ = _problem(fresh_demo, "new_category")
+    latency_start, _ = _problem(fresh_demo, "latency_spike")
+    state = StateStore.for_data_dir(fresh_demo)
+    try:
+        (alert,) = [
+            a
+            for a in alerts.list_alerts(state, state_filter="firing")
+            if a.rule == "new_categories" and a.labels.get("feature") == "employment_type"
+        ]
+    finally:
+        state.close()
+    assert alert.pending_since == start + dt.timedelta(days=1) < latency_start
