@@ -49,7 +49,7 @@ def incident_line(finding: Finding, alert: Alert | None) -> None:
             )
 
 
-def incident_board(found: Findings, evaluated: str) -> None:
+def incident_board(found: Findings, alerts: dict[str, Alert], evaluated: str) -> None:
     """What is wrong now, worst first; healthy models in one line each."""
     problems = found.problems()
     st.subheader("What is wrong now")
@@ -59,7 +59,6 @@ def incident_board(found: Findings, evaluated: str) -> None:
     )
     if not problems:
         st.success("Nothing is wrong: every check passes.", icon=":material/check_circle:")
-    alerts = ui_findings.open_alerts(context.state)
     for finding in problems[:MAX_LINES]:
         incident_line(finding, alerts.get(finding.fingerprint))
     if len(problems) > MAX_LINES:
@@ -116,7 +115,11 @@ assert filters is not None and scope is not None
 store = context.store
 model = filters.model
 board = ui_findings.board(store, context.settings, context.state)
-incident_board(board.findings, ui_alerts.last_checked(context.state))
+incident_board(
+    board.findings,
+    ui_findings.open_alerts(context.state),
+    ui_alerts.last_checked(context.state),
+)
 ui_alerts.overview_block(context.state)
 
 st.subheader("At a glance")
