@@ -162,7 +162,8 @@ def audit_summary(source: FairnessSource, data: GroupData, report: FairnessRepor
 
 
 def summary_tiles(report: FairnessReport) -> None:
-    """The fairlearn summaries over all groups, and the four-fifths screen's verdict."""
+    """The fairlearn summaries over all groups, and the four-fifths screen's verdict; when
+    some groups are too small to judge, a second row over the judged groups only."""
     summary = report.summary
     tiles = st.columns(6)
     for column, (title, value, help_text) in zip(
@@ -180,6 +181,11 @@ def summary_tiles(report: FairnessReport) -> None:
         help=f"On {TITLES[report.metric]}, tau {report.tau:g}. "
         "A screening rule, not a legal verdict.",
     )
+    if report.task == "binary" and summary.judged_groups < len(report.groups):
+        for column, (title, value, help_text) in zip(
+            st.columns(6)[:5], ui_fairness.summary_tiles(summary, judged=True), strict=True
+        ):
+            column.metric(title, value, help=help_text)
 
 
 def metric_by_group(report: FairnessReport, metric: str) -> None:

@@ -273,7 +273,9 @@ def _print_text(document: dict[str, Any]) -> None:
     print(
         f"demographic parity difference {_fmt(summary['demographic_parity_difference'])}, "
         f"ratio {_fmt(summary['demographic_parity_ratio'])}; equalized odds difference "
-        f"{_fmt(summary['equalized_odds_difference'])}; four-fifths screen: "
+        f"{_fmt(summary['equalized_odds_difference'])} (all groups; judged groups: "
+        f"{_fmt(summary['judged_parity_difference'])}, {_fmt(summary['judged_parity_ratio'])}, "
+        f"{_fmt(summary['judged_equalized_odds_difference'])}); four-fifths screen: "
         + {True: "passed", False: "FAILED", None: "not judged"}[summary["four_fifths_passed"]]
         + " (a screening rule, not a legal verdict)"
     )

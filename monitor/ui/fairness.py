@@ -11,7 +11,7 @@ the page judges, and the views that depend on it, are in `monitor.ui.fairness_so
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import streamlit as st
 
@@ -22,9 +22,11 @@ from monitor.core.store import LogStore
 from monitor.metrics.fairness import audit as fairness
 from monitor.metrics.fairness import selection
 from monitor.metrics.fairness import trend as fairness_trend
+from monitor.metrics.fairness.bootstrap import JUDGED_SUMMARY
 from monitor.metrics.fairness.groups import GroupData, GroupKey
 from monitor.metrics.fairness.rates import Task
 from monitor.metrics.fairness.selection import PredictionCells
+from monitor.metrics.fairness.summary import FairnessSummary
 from monitor.ops.datasets import library as datasets
 from monitor.ops.datasets.analysis import fairness_data
 from monitor.ops.datasets.library import Dataset
@@ -184,28 +186,36 @@ class AuditOptions:
     bootstrap: int
 
 
-def summary_tiles(summary: fairness.FairnessSummary) -> list[tuple[str, str, str | None]]:
-    """(title, value, help) of the fairlearn summaries; the help gives the 95% bootstrap
-    interval where there is one."""
-    values = (
-        ("DP difference", summary.demographic_parity_difference, "demographic_parity_difference"),
-        ("DP ratio", summary.demographic_parity_ratio, "demographic_parity_ratio"),
-        ("EO difference", summary.equalized_odds_difference, "equalized_odds_difference"),
-        ("EO ratio", summary.equalized_odds_ratio, "equalized_odds_ratio"),
-        (
-            "Equal opportunity diff.",
-            summary.equal_opportunity_difference,
-            "equal_opportunity_difference",
-        ),
-    )
-    return [
-        (
-            title,
-            "n/a" if value is None else f"{value:.3f}",
-            None if (ci := summary.ci.get(name)) is None else f"95% CI {ci[0]:.3f} to {ci[1]:.3f}",
+_SUMMARY_TILES: Final = (
+    ("DP difference", "demographic_parity_difference"),
+    ("DP ratio", "demographic_parity_ratio"),
+    ("EO difference", "equalized_odds_difference"),
+    ("EO ratio", "equalized_odds_ratio"),
+    ("Equal opportunity diff.", "equal_opportunity_difference"),
+)
+
+
+def summary_tiles(
+    summary: FairnessSummary, *, judged: bool = False
+) -> list[tuple[str, str, str | None]]:
+    """(title, value, help) of fairlearn's summaries over all groups, or with `judged` of
+    the `judged_*` variants over the groups large enough to judge (titled so); the help
+    gives the 95% bootstrap interval where there is one."""
+    tiles: list[tuple[str, str, str | None]] = []
+    for title, fairlearn_name in _SUMMARY_TILES:
+        name = JUDGED_SUMMARY[fairlearn_name] if judged else fairlearn_name
+        value: float | None = getattr(summary, name)
+        ci = summary.ci.get(name)
+        scope = "over the groups large enough to judge" if judged else "over all groups"
+        tiles.append(
+            (
+                f"{title} (judged groups)" if judged else title,
+                "n/a" if value is None else f"{value:.3f}",
+                f"{name}: {scope}."
+                + ("" if ci is None else f" 95% CI {ci[0]:.3f} to {ci[1]:.3f}."),
+            )
         )
-        for title, value, name in values
-    ]
+    return tiles
 
 
 def selection_tiles(report: selection.SelectionReport) -> list[tuple[str, str, str | None]]:

@@ -61,12 +61,12 @@ def test_json_document_shape_and_values() -> None:
         assert low <= group["selection_rate"] <= high
     summary = document["summary"]
     judged = frame[frame["race"].map(frame["race"].value_counts()) >= 50]
-    assert summary["demographic_parity_difference"] == pytest.approx(
+    assert summary["judged_parity_difference"] == pytest.approx(
         demographic_parity_difference(
             judged["label_value"], judged["score"], sensitive_features=judged["race"]
         )
     )
-    assert summary["equalized_odds_ratio"] == pytest.approx(
+    assert summary["judged_equalized_odds_ratio"] == pytest.approx(
         equalized_odds_ratio(
             judged["label_value"], judged["score"], sensitive_features=judged["race"]
         )

@@ -183,9 +183,11 @@ def test_the_v3_canary_fails_the_screen(
     values = tiles(at)
     assert values["Four-fifths screen"] == "failed"
     v3 = labeled[labeled["version"] == "v3"]
-    assert (v3["gender"] == "nonbinary").sum() < 50  # too small: left out of the summary
+    assert (v3["gender"] == "nonbinary").sum() < 50  # too small: left out of judged_*
     judged = v3[v3["gender"] != "nonbinary"]
     dp = demographic_parity_difference(
         judged["y"], judged["p"], sensitive_features=judged["gender"]
     )
-    assert values["DP difference"] == f"{dp:.3f}"
+    assert values["DP difference (judged groups)"] == f"{dp:.3f}"
+    every = demographic_parity_difference(v3["y"], v3["p"], sensitive_features=v3["gender"])
+    assert values["DP difference"] == f"{every:.3f}"  # fairlearn's name: all groups

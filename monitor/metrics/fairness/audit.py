@@ -1,13 +1,14 @@
 """Fairness by group: per-group metrics, disparity to a reference group, the four-fifths
-screen and the fairlearn summary metrics, with seeded bootstrap intervals.
+screen and the summary (monitor.metrics.fairness.summary), with seeded bootstrap intervals.
 
 Per-group (weighted) confusion counts come from fairlearn's MetricFrame over the table's
 cells (see `fairness_input`); every rate follows from them (`fairness_rates`). Groups
 smaller than `min_group_size` rows, or with fewer than `min_class_count` positive or
-negative labels, are flagged small: shown, but left out of the summary, the choice of a
-`largest`/`best` reference and the screen. The screen is a screening rule, not a legal
-verdict: a group fails when its metric divided by the reference group's is outside
-[tau, 1/tau] (four-fifths rule at tau = 0.8, two-sided as in Aequitas).
+negative labels, are flagged small: shown, but left out of the summary's `judged_*`
+values, the choice of a `largest`/`best` reference and the screen. The screen is a
+screening rule, not a legal verdict: a group fails when its metric divided by the
+reference group's is outside [tau, 1/tau] (four-fifths rule at tau = 0.8, two-sided as
+in Aequitas).
 """
 
 from __future__ import annotations
@@ -22,13 +23,7 @@ import pandas as pd
 
 from monitor.core.errors import InputError
 from monitor.metrics.fairness import rates as fr
-from monitor.metrics.fairness.bootstrap import (
-    MAX_BOOTSTRAP,
-    SUMMARY_METRICS,
-    Interval,
-    bootstrap_binary,
-    summary_samples,
-)
+from monitor.metrics.fairness.bootstrap import MAX_BOOTSTRAP, Interval, bootstrap_binary
 from monitor.metrics.fairness.groups import (
     GroupData,
     GroupKey,
@@ -36,6 +31,7 @@ from monitor.metrics.fairness.groups import (
     RegressionSums,
     group_label,
 )
+from monitor.metrics.fairness.summary import FairnessSummary, summary_values
 
 REFERENCE_RULES: Final = ("largest", "best", "overall")
 DEFAULT_TAU: Final = 0.8
@@ -64,22 +60,6 @@ class GroupResult:
     @property
     def label(self) -> str:
         return group_label(self.key)
-
-
-@dataclass(frozen=True)
-class FairnessSummary:
-    """Over the groups that are not small (None where it cannot be computed)."""
-
-    demographic_parity_difference: float | None
-    demographic_parity_ratio: float | None
-    equalized_odds_difference: float | None
-    equalized_odds_ratio: float | None
-    equal_opportunity_difference: float | None
-    four_fifths_passed: bool | None
-    """None when no judged group could be compared with the reference."""
-    failing_groups: tuple[GroupKey, ...]
-    judged_groups: int
-    ci: Mapping[str, Interval | None]
 
 
 @dataclass(frozen=True)
@@ -190,7 +170,7 @@ def audit(
         intervals, overall_ci, summary_ci = list(boot.groups), boot.overall, boot.summary
     elif bootstrap:
         notes.append("no bootstrap intervals for regression (errors are summed per group)")
-    summary = _summary(data.task, found, judged)
+    summary = summary_values(data.task, found.metrics, judged)
     groups = tuple(
         GroupResult(
             key=found.keys[g],
@@ -390,10 +370,3 @@ def _reference_index(
     if not judged[index]:
         notes.append(f"the reference group {reference!r} is too small to judge: ratios are noisy")
     return index
-
-
-def _summary(task: fr.Task, found: _Groups, judged: np.ndarray) -> dict[str, float | None]:
-    if task != "binary" or not judged.any():
-        return dict.fromkeys(SUMMARY_METRICS)
-    rates = {name: values[judged][None, :] for name, values in found.metrics.items()}
-    return {name: fr.scalar(v[0]) for name, v in summary_samples(rates).items()}

@@ -30,6 +30,14 @@ SUMMARY_METRICS: Final = (
     "equalized_odds_ratio",
     "equal_opportunity_difference",
 )
+JUDGED_SUMMARY: Final = {
+    "demographic_parity_difference": "judged_parity_difference",
+    "demographic_parity_ratio": "judged_parity_ratio",
+    "equalized_odds_difference": "judged_equalized_odds_difference",
+    "equalized_odds_ratio": "judged_equalized_odds_ratio",
+    "equal_opportunity_difference": "judged_equal_opportunity_difference",
+}
+"""fairlearn's summary name -> its name over the groups large enough to judge."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +99,9 @@ def bootstrap_binary(
     seed: int,
     level: float,
 ) -> BootstrapIntervals:
-    """Intervals for every group metric, the overall metrics and the summary (over the
-    `judged` groups) from `replicates` row resamples of the cells."""
+    """Intervals for every group metric, the overall metrics and the summary (fairlearn's
+    names over all groups, `JUDGED_SUMMARY` names over the `judged` groups) from
+    `replicates` row resamples of the cells."""
     rng = np.random.default_rng(seed)
     total = int(rows.sum())
     draws = rng.multinomial(total, rows / total, size=replicates).astype(np.float64)
@@ -115,8 +124,11 @@ def bootstrap_binary(
     overall_intervals = {
         name: _interval(values[:, None], level)[0] for name, values in overall.items()
     }
-    summary: dict[str, Interval | None] = dict.fromkeys(SUMMARY_METRICS)
+    summary: dict[str, Interval | None] = dict.fromkeys(JUDGED_SUMMARY.values())
+    for name, values in summary_samples(rates).items():
+        summary[name] = _interval(values[:, None], level)[0]
     if judged.any():
         samples = summary_samples({name: values[:, judged] for name, values in rates.items()})
-        summary = {name: _interval(values[:, None], level)[0] for name, values in samples.items()}
+        for name, values in samples.items():
+            summary[JUDGED_SUMMARY[name]] = _interval(values[:, None], level)[0]
     return BootstrapIntervals(group_intervals, overall_intervals, summary)

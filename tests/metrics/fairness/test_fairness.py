@@ -18,6 +18,7 @@ from sklearn.metrics import confusion_matrix, mean_absolute_error, mean_squared_
 
 from monitor.core.errors import InputError
 from monitor.metrics.fairness.audit import FairnessReport, audit
+from monitor.metrics.fairness.bootstrap import JUDGED_SUMMARY
 from monitor.metrics.fairness.groups import MISSING, GroupData, cells_from_arrays
 from monitor.queries.fairness import load_file
 from monitor.reports.fairness_export import report_csv, report_document, to_json
@@ -126,9 +127,12 @@ def fairlearn_summary(frame: pd.DataFrame, sensitive: Sequence[str]) -> dict[str
     }
 
 
-def assert_summary(report: FairnessReport, expected: dict[str, float]) -> None:
+def assert_summary(
+    report: FairnessReport, expected: dict[str, float], *, judged: bool = False
+) -> None:
     for name, value in expected.items():
-        assert getattr(report.summary, name) == pytest.approx(value, rel=1e-12), name
+        field = JUDGED_SUMMARY[name] if judged else name
+        assert getattr(report.summary, field) == pytest.approx(value, rel=1e-12), field
 
 
 @pytest.mark.parametrize(
@@ -154,7 +158,36 @@ def test_summary_equals_fairlearn_on_the_judged_groups(
     report = audit(load("arrays", frame, COMPAS, sensitive))
     judged = {g.key for g in report.groups if not g.small}
     keys = pd.MultiIndex.from_frame(frame[sensitive].astype(str))
-    assert_summary(report, fairlearn_summary(frame[keys.isin(list(judged))], sensitive))
+    assert_summary(
+        report, fairlearn_summary(frame[keys.isin(list(judged))], sensitive), judged=True
+    )
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("sensitive", [["race"], ["race", "sex"]])
+def test_fairlearn_named_fields_equal_fairlearn_over_all_groups(
+    sensitive: list[str], weighted: bool, compas: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Issue 13: with the default thresholds (small groups not judged), every field named
+    after a fairlearn function still equals that function over all groups."""
+    frame = compas.copy()
+    frame["w"] = np.random.default_rng(13).uniform(0.2, 3.0, len(frame))
+    path = tmp_path / "compas.parquet"
+    frame.to_parquet(path)
+    weight = "w" if weighted else None
+    data = load_file(
+        path, label="label_value", prediction="score", sensitive=sensitive, weight=weight
+    )
+    report = audit(data)
+    assert report.summary.judged_groups < len(report.groups)  # small groups exist
+    y, p, s = frame["label_value"], frame["score"], frame[sensitive]
+    sample_weight = frame["w"] if weighted else None
+    for name in JUDGED_SUMMARY:
+        expected = getattr(flm, name)(y, p, sensitive_features=s, sample_weight=sample_weight)
+        assert getattr(report.summary, name) == pytest.approx(expected, rel=1e-9, abs=1e-9), name
+    if sensitive == ["race"] and not weighted:
+        assert report.summary.demographic_parity_difference == pytest.approx(0.457, abs=1e-3)
+        assert report.summary.judged_parity_difference == pytest.approx(0.379, abs=1e-3)
 
 
 def test_small_groups_are_flagged_and_left_out_of_verdicts(compas: pd.DataFrame) -> None:
