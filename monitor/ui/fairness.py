@@ -69,38 +69,6 @@ def report(data: GroupData, options: AuditOptions, reference: str) -> fairness.F
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
-def log_trend(
-    _store: LogStore,
-    _model: ModelConfig,
-    scope: Scope,
-    sensitive: tuple[str, ...],
-    bucket: Bucket | None,
-    options: AuditOptions,
-    reference: str,
-    reference_group: GroupKey | None,
-) -> fairness_trend.FairnessTrend:
-    """Per version (bucket None) or per time bucket and version."""
-    slices = fairness_sources.log_slices(
-        _store,
-        _model,
-        sensitive=sensitive,
-        window=scope.window,
-        versions=scope.versions,
-        bucket=bucket,
-        by_version=True,
-    )
-    return fairness_trend.trend(
-        slices,
-        metric=options.metric,
-        reference=reference,
-        reference_group=reference_group,
-        tau=options.tau,
-        min_group_size=options.min_group_size,
-        min_class_count=options.min_class_count,
-    )
-
-
-@st.cache_data(ttl=300, show_spinner=False, max_entries=64)
 def log_predictions(
     _store: LogStore, _model: ModelConfig, scope: Scope, sensitive: tuple[str, ...]
 ) -> PredictionCells:
@@ -126,7 +94,7 @@ def selection_report(
 
 
 @st.cache_data(ttl=300, show_spinner=False, max_entries=64)
-def log_selection_trend(
+def log_trend(
     _store: LogStore,
     _model: ModelConfig,
     scope: Scope,
@@ -135,9 +103,30 @@ def log_selection_trend(
     options: AuditOptions,
     reference: str,
     reference_group: GroupKey | None,
+    labeled: bool,
 ) -> fairness_trend.FairnessTrend:
-    """The selection rate per version (bucket None) or per time bucket and version."""
-    slices = fairness_predictions.prediction_slices(
+    """Per version (bucket None) or per time bucket and version: the audit's metric on
+    the labeled predictions, or (not `labeled`) the selection rate on all of them."""
+    if labeled:
+        slices = fairness_sources.log_slices(
+            _store,
+            _model,
+            sensitive=sensitive,
+            window=scope.window,
+            versions=scope.versions,
+            bucket=bucket,
+            by_version=True,
+        )
+        return fairness_trend.trend(
+            slices,
+            metric=options.metric,
+            reference=reference,
+            reference_group=reference_group,
+            tau=options.tau,
+            min_group_size=options.min_group_size,
+            min_class_count=options.min_class_count,
+        )
+    predictions = fairness_predictions.prediction_slices(
         _store,
         _model,
         sensitive=sensitive,
@@ -147,7 +136,7 @@ def log_selection_trend(
         by_version=True,
     )
     return selection.selection_trend(
-        slices,
+        predictions,
         reference=reference,
         reference_group=reference_group,
         tau=options.tau,

@@ -144,21 +144,9 @@ def labels_notice(source: LogSource) -> None:
 def _trends(
     source: LogSource, sensitive: tuple[str, ...], report: SelectionReport, options: AuditOptions
 ) -> None:
-    bucket = source.scope.bucket()
-    by_version, over_time = (
-        caches.log_selection_trend(
-            source.store,
-            source.model,
-            source.scope,
-            sensitive,
-            chosen,
-            options,
-            report.reference,
-            report.reference_group,
-        )
-        for chosen in (None, bucket)
+    draw_log_trends(
+        source, sensitive, options, report.reference, report.reference_group, labeled=False
     )
-    draw_log_trends(source, by_version, over_time, bucket)
 
 
 def _downloads(source: LogSource, sensitive: tuple[str, ...], report: SelectionReport) -> None:

@@ -16,7 +16,7 @@ from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.metrics.fairness import audit as fairness
 from monitor.metrics.fairness import trend as fairness_trend
-from monitor.metrics.fairness.groups import GroupData, Slice
+from monitor.metrics.fairness.groups import GroupData, GroupKey, Slice
 from monitor.metrics.fairness.rates import Task
 from monitor.ops.datasets import library as datasets
 from monitor.ops.datasets.library import Dataset
@@ -260,6 +260,22 @@ def render_trends(
             "dataset has neither versions nor timestamps)."
         )
         return
+    draw_log_trends(
+        source, sensitive, options, report.reference, report.reference_group, labeled=True
+    )
+
+
+def draw_log_trends(
+    source: LogSource,
+    sensitive: tuple[str, ...],
+    options: AuditOptions,
+    reference: str,
+    reference_group: GroupKey | None,
+    *,
+    labeled: bool,
+) -> None:
+    """The ratio to the reference per model version, then per time bucket and version
+    (`caches.log_trend`: labeled predictions, or selection rates on all of them)."""
     bucket = source.scope.bucket()
     by_version, over_time = (
         caches.log_trend(
@@ -269,21 +285,12 @@ def render_trends(
             sensitive,
             chosen,
             options,
-            report.reference,
-            report.reference_group,
+            reference,
+            reference_group,
+            labeled,
         )
         for chosen in (None, bucket)
     )
-    draw_log_trends(source, by_version, over_time, bucket)
-
-
-def draw_log_trends(
-    source: LogSource,
-    by_version: fairness_trend.FairnessTrend,
-    over_time: fairness_trend.FairnessTrend,
-    bucket: str,
-) -> None:
-    """The ratio to the reference per model version, then per time bucket and version."""
     st.markdown(f"**Ratio to the reference by model version** ({source.window_label.lower()})")
     st.plotly_chart(charts_fairness.versions_figure(by_version), config={"displayModeBar": False})
     st.markdown(f"**Ratio to the reference per {bucket}** (dash: version; hollow: too small)")
