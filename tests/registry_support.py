@@ -5,6 +5,7 @@ and alert rows for linking rollback marks to."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from pathlib import Path
@@ -16,7 +17,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import sklearn.metrics as skm
 
+from monitor.core.catalog import Window
 from monitor.core.state import StateStore, dumps, to_text, utc_now
+from monitor.findings.status import Status
+from monitor.ops.registry.version_metrics import VersionMetrics
 from tests.performance_truth import _files, _jsonl, _timestamp, canonical
 
 COLUMNS = ["timestamp", "model_id", "model_version", "status", "error", "latency_ms"]
@@ -176,3 +180,29 @@ def insert_alert(state: StateStore, model_id: str, *, alert_state: str = "firing
     )
     with state.transaction() as tx:
         return int(tx.execute(sql, [values[n] for n in names]).lastrowid or 0)
+
+
+OK = Status("ok", "fine")
+WINDOW = Window(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+
+
+def version_metrics(version: str = "a", **changes: object) -> VersionMetrics:
+    """A healthy version's measurements with `changes`, for the verdict rules' tests."""
+    base = VersionMetrics(
+        version=version,
+        window=WINDOW,
+        predictions=10_000,
+        errors=10,
+        latency_p95_ms=100.0,
+        metric="accuracy",
+        value=0.85,
+        estimated=False,
+        labeled=5_000,
+        higher_is_better=True,
+        model_baseline=0.86,
+        performance=OK,
+        drift=OK,
+        drift_share=0.0,
+        fairness=OK,
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]

@@ -23,9 +23,15 @@ from monitor.core.store import LogStore
 from monitor.findings.status import Status
 from monitor.ops.registry.compare import CanaryThresholds, compare, judge
 from monitor.ops.registry.health import health_problems, last_healthy
-from monitor.ops.registry.version_metrics import VersionMetrics
 from tests.performance_truth import labeled_predictions
-from tests.registry_support import accuracy, between, p95, raw_predictions, shared_period
+from tests.registry_support import (
+    accuracy,
+    between,
+    p95,
+    raw_predictions,
+    shared_period,
+    version_metrics,
+)
 
 CREDIT, DEMAND = "credit-risk", "demand-forecast"
 WEEK = dt.timedelta(days=7)
@@ -176,36 +182,12 @@ def test_an_unhealthy_newer_version_is_skipped(
 
 # -- the verdict, check by check -----------------------------------------------------------
 
-OK = Status("ok", "fine")
-WINDOW = Window(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
-
-
-def metrics(version: str, **changes: object) -> VersionMetrics:
-    base = VersionMetrics(
-        version=version,
-        window=WINDOW,
-        predictions=10_000,
-        errors=10,
-        latency_p95_ms=100.0,
-        metric="accuracy",
-        value=0.85,
-        estimated=False,
-        labeled=5_000,
-        higher_is_better=True,
-        model_baseline=0.86,
-        performance=OK,
-        drift=OK,
-        drift_share=0.0,
-        fairness=OK,
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
-
 
 LIMITS = CanaryThresholds()
 
 
 def test_equal_versions_are_promoted() -> None:
-    assert judge(metrics("a"), metrics("b"), LIMITS) == ("promote", (), ())
+    assert judge(version_metrics("a"), version_metrics("b"), LIMITS) == ("promote", (), ())
 
 
 @pytest.mark.parametrize(
@@ -226,7 +208,7 @@ def test_equal_versions_are_promoted() -> None:
     ],
 )
 def test_each_check(candidate: dict[str, object], verdict: str, words: str | None) -> None:
-    found, reasons, _ = judge(metrics("a"), metrics("b", **candidate), LIMITS)
+    found, reasons, _ = judge(version_metrics("a"), version_metrics("b", **candidate), LIMITS)
     assert found == verdict, reasons
     if words is None:
         assert reasons == ()
@@ -235,7 +217,9 @@ def test_each_check(candidate: dict[str, object], verdict: str, words: str | Non
 
 
 def test_a_failed_check_wins_over_missing_data_but_lists_it() -> None:
-    found, reasons, _ = judge(metrics("a", labeled=10), metrics("b", value=0.6), LIMITS)
+    found, reasons, _ = judge(
+        version_metrics("a", labeled=10), version_metrics("b", value=0.6), LIMITS
+    )
     assert found == "reject"
     assert any("below the floor" in r for r in reasons)
     assert any("only 10 labels" in r for r in reasons)
@@ -244,7 +228,7 @@ def test_a_failed_check_wins_over_missing_data_but_lists_it() -> None:
 def test_fairness_failing_for_both_is_a_note_not_a_reason() -> None:
     failing = Status("alert", "four-fifths screen failed for age_group")
     found, reasons, notes = judge(
-        metrics("a", fairness=failing), metrics("b", fairness=failing), LIMITS
+        version_metrics("a", fairness=failing), version_metrics("b", fairness=failing), LIMITS
     )
     assert (found, reasons) == ("promote", ())
     assert notes and "both versions fail" in notes[0]
@@ -252,20 +236,22 @@ def test_fairness_failing_for_both_is_a_note_not_a_reason() -> None:
 
 def test_error_metrics_are_judged_downwards_and_relatively() -> None:
     regression = {"metric": "mae", "higher_is_better": False, "model_baseline": None}
-    base = metrics("a", value=10.0, **regression)
-    assert judge(base, metrics("b", value=10.4, **regression), LIMITS)[0] == "promote"
-    found, reasons, _ = judge(base, metrics("b", value=10.6, **regression), LIMITS)
+    base = version_metrics("a", value=10.0, **regression)
+    assert judge(base, version_metrics("b", value=10.4, **regression), LIMITS)[0] == "promote"
+    found, reasons, _ = judge(base, version_metrics("b", value=10.6, **regression), LIMITS)
     assert found == "reject" and "0.6 worse than a's 10.000 (allowed: 0.5)" in reasons[0]
     ceiling = CanaryThresholds(accuracy_floor=10.2)
-    found, reasons, _ = judge(base, metrics("b", value=10.3, **regression), ceiling)
+    found, reasons, _ = judge(base, version_metrics("b", value=10.3, **regression), ceiling)
     assert found == "reject" and "above the ceiling 10.200" in reasons[0]
 
 
 def test_health_problems() -> None:
     limits = Thresholds()
-    assert health_problems(metrics("a"), limits) == ()
-    assert "worse than the baseline" in health_problems(metrics("a", value=0.80), limits)[0]
-    assert "error rate" in health_problems(metrics("a", errors=600), limits)[0]
-    assert "latency p95" in health_problems(metrics("a", latency_p95_ms=900.0), limits)[0]
-    assert "no baseline" in health_problems(metrics("a", model_baseline=None), limits)[0]
-    assert "served no predictions" in health_problems(metrics("a", predictions=0), limits)[0]
+    assert health_problems(version_metrics("a"), limits) == ()
+    assert "worse than the baseline" in health_problems(version_metrics("a", value=0.80), limits)[0]
+    assert "error rate" in health_problems(version_metrics("a", errors=600), limits)[0]
+    assert "latency p95" in health_problems(version_metrics("a", latency_p95_ms=900.0), limits)[0]
+    assert "no baseline" in health_problems(version_metrics("a", model_baseline=None), limits)[0]
+    assert (
+        "served no predictions" in health_problems(version_metrics("a", predictions=0), limits)[0]
+    )

@@ -8,7 +8,6 @@ one on synthetic metrics.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -18,7 +17,6 @@ import pytest
 from monitor.core.catalog import Window
 from monitor.core.config import Settings, Thresholds, load_settings
 from monitor.core.store import LogStore
-from monitor.findings.status import Status
 from monitor.ops.registry.health import (
     HealthyVersion,
     VersionCheck,
@@ -30,7 +28,6 @@ from monitor.ops.registry.health import (
     worst_version,
 )
 from monitor.ops.registry.version_fairness import FeatureScreen, Screen
-from monitor.ops.registry.version_metrics import VersionMetrics
 from tests.performance_truth import labeled_predictions
 from tests.registry_support import (
     accuracy,
@@ -41,6 +38,7 @@ from tests.registry_support import (
     raw_predictions,
     reference_rows,
     selection_screen,
+    version_metrics,
 )
 
 CREDIT = "credit-risk"
@@ -181,30 +179,7 @@ def test_the_worst_version_serving_is_the_default(checks: tuple[VersionCheck, ..
 
 # -- the rules, one by one -----------------------------------------------------------------
 
-OK = Status("ok", "fine")
-WINDOW = Window(dt.datetime(2026, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
 LIMITS = Thresholds()
-
-
-def metrics(version: str = "a", **changes: object) -> VersionMetrics:
-    base = VersionMetrics(
-        version=version,
-        window=WINDOW,
-        predictions=10_000,
-        errors=10,
-        latency_p95_ms=100.0,
-        metric="accuracy",
-        value=0.85,
-        estimated=False,
-        labeled=5_000,
-        higher_is_better=True,
-        model_baseline=0.86,
-        performance=OK,
-        drift=OK,
-        drift_share=0.0,
-        fairness=OK,
-    )
-    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def screen(passed: bool | None, ratio: float | None, *, reference: bool | None) -> FeatureScreen:
@@ -214,7 +189,7 @@ def screen(passed: bool | None, ratio: float | None, *, reference: bool | None) 
 
 
 def test_a_healthy_version() -> None:
-    found = check_version(metrics(), LIMITS)
+    found = check_version(version_metrics(), LIMITS)
     assert (found.verdict, found.failed, found.missing) == ("healthy", (), ())
     assert found.summary == "a: healthy — every check passed on its own traffic"
     assert [c.name for c in found.checks] == ["accuracy", "error rate", "latency p95"]
@@ -240,7 +215,7 @@ def test_a_healthy_version() -> None:
     ],
 )
 def test_each_rule(changes: dict[str, object], verdict: str, words: str) -> None:
-    found = check_version(metrics("a", **changes), LIMITS)
+    found = check_version(version_metrics("a", **changes), LIMITS)
     assert found.verdict == verdict
     reasons = found.failed if verdict == "reject" else found.missing
     assert any(words in r for r in reasons), reasons
@@ -248,19 +223,19 @@ def test_each_rule(changes: dict[str, object], verdict: str, words: str) -> None
 
 
 def test_what_is_not_held_against_a_version() -> None:
-    both = check_version(metrics(screens=(screen(False, 5.0, reference=False),)), LIMITS)
+    both = check_version(version_metrics(screens=(screen(False, 5.0, reference=False),)), LIMITS)
     assert both.verdict == "healthy" and "reference dataset fails the screen too" in both.notes[0]
-    unjudged = check_version(metrics(screens=(screen(None, None, reference=True),)), LIMITS)
+    unjudged = check_version(version_metrics(screens=(screen(None, None, reference=True),)), LIMITS)
     assert unjudged.verdict == "healthy" and "not judged" in unjudged.notes[0]
-    no_latency = check_version(metrics(latency_p95_ms=None), LIMITS)
+    no_latency = check_version(version_metrics(latency_p95_ms=None), LIMITS)
     assert no_latency.verdict == "healthy" and "no latency logged" in no_latency.notes[0]
-    passing = check_version(metrics(screens=(screen(True, 0.95, reference=True),)), LIMITS)
+    passing = check_version(version_metrics(screens=(screen(True, 0.95, reference=True),)), LIMITS)
     assert passing.verdict == "healthy" and passing.checks[-1].outcome == "passed"
 
 
 def test_the_worst_version_fails_the_most_checks() -> None:
     def made(version: str, **changes: object) -> VersionCheck:
-        return check_version(metrics(version, **changes), LIMITS)
+        return check_version(version_metrics(version, **changes), LIMITS)
 
     found = [made("v1", value=0.5, errors=600), made("v2", value=0.5), made("v3"), made("v4")]
     assert worst_version(found, current="v4", serving=["v1", "v2", "v3", "v4"]) == "v1"
