@@ -7,6 +7,7 @@ Streamlit's legacy `pages/` folder mode (see monitor.ui.current).
 
 import streamlit as st
 
+from monitor.exporter.server import serve_beside_app
 from monitor.ui import context as ui
 
 st.set_page_config(page_title="Model monitor", page_icon=":material/monitoring:", layout="wide")
@@ -28,5 +29,6 @@ navigation = st.navigation(
         ],
     }
 )
-ui.load_context(navigation.url_path)
+context = ui.load_context(navigation.url_path)
+serve_beside_app(context.store, context.settings)  # [exporter] port: /metrics, once per process
 navigation.run()

@@ -37,6 +37,13 @@ def schema_check(reference: ingest.Ingested, current: ingest.Ingested) -> None:
         st.dataframe(rows, hide_index=True)
     else:
         st.caption("Same columns and types on both sides.")
+    compared = ui_datasets.pair_schema(reference, current)
+    if compared:
+        st.caption(
+            "Columns read as different types on the two sides, and how Drift will compare "
+            "them (see docs/drift.md, Types read two ways):"
+        )
+        st.dataframe(compared, hide_index=True)
 
 
 def column_roles(names: list[str], digest: str) -> RoleChoice:
@@ -105,8 +112,8 @@ st.title("Datasets")
 st.caption(
     "Upload a reference (e.g. training) and a current (e.g. production) dataset as CSV, "
     "Parquet or JSON Lines. They are validated, stored as Parquet and can then be analysed "
-    "on the Drift, Data quality and Fairness pages: choose *Uploaded datasets* as the data "
-    "source in the sidebar. See docs/datasets.md."
+    "on the Performance (label-free estimates), Drift, Data quality and Fairness pages: "
+    "choose *Uploaded datasets* as the data source in the sidebar. See docs/datasets.md."
 )
 page_actor = ui_actor.actor(context.settings)
 ui_datasets.flash()

@@ -174,11 +174,14 @@ try:
     page_report = ui_drift.report(page_compared, page_method, page_correction, page_thresholds)
     page_targets = ui_drift.targets(page_compared, page_method)
     page_left_out = ui_drift.excluded_caption(page_compared)
+    page_schema = ui_drift.schema_caption(page_compared)
 except MonitorError as exc:
     st.error(ui.escape_markdown(str(exc)))
     st.stop()
 if page_left_out:
     st.caption(page_left_out)
+if page_schema:
+    st.caption(page_schema)
 
 summary_tiles(page_report, page_targets, page_rule)
 score_per_feature(page_compared, page_report)

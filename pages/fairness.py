@@ -30,10 +30,26 @@ def sensitive_picker(column: DeltaGenerator, source: FairnessSource) -> tuple[st
         options,
         default=configured[:1],
         key=f"fairness_sensitive_{fairness_source.source_key(source)}",
-        help="Several features give intersectional groups. Configured: "
+        help="Several features give intersectional groups, or one audit each. Configured: "
         + (", ".join(configured) or "none"),
     )
     return tuple(sensitive)
+
+
+def grouping_toggle(column: DeltaGenerator, sensitive: tuple[str, ...]) -> bool:
+    """Whether several features are audited each on its own (else: their intersections)."""
+    chosen = column.radio(
+        "Groups",
+        ui_fairness.GROUPINGS,
+        horizontal=True,
+        key="fairness_grouping",
+        disabled=len(sensitive) < 2,
+        help="Intersections: one group per combination of the features (race & sex). "
+        "Each attribute separately: one audit per feature, with its own groups, reference "
+        "group, ratios and screen, as Aequitas reports per attribute. The Overview's "
+        "fairness findings judge each configured feature separately.",
+    )
+    return bool(chosen == ui_fairness.GROUPINGS[1] and len(sensitive) > 1)
 
 
 def audit_options(
@@ -137,11 +153,13 @@ def without_labels(
     sensitive: tuple[str, ...],
     options: AuditOptions,
     reference_column: DeltaGenerator,
+    *,
+    notice: bool = True,
 ) -> None:
     """No labeled prediction in the window: the selection-rate audit of all predictions."""
     data = fairness_selection.predictions(source, sensitive)
     reference = reference_picker(reference_column, source, sensitive, data)
-    fairness_selection.render(source, sensitive, options, reference, data)
+    fairness_selection.render(source, sensitive, options, reference, data, notice=notice)
 
 
 def audit_summary(source: FairnessSource, data: GroupData, report: FairnessReport) -> None:
@@ -219,13 +237,53 @@ def downloads(source: FairnessSource, sensitive: tuple[str, ...], report: Fairne
     ui.download_buttons(name, fairness_export.report_csv(report), fairness_export.to_json(document))
 
 
+def judge(
+    source: FairnessSource,
+    sensitive: tuple[str, ...],
+    options: AuditOptions,
+    reference_column: DeltaGenerator,
+    *,
+    notice: bool = True,
+) -> None:
+    """One audit: of the labeled predictions grouped by `sensitive`, or, on a window
+    without labels, of the selection rates (`notice`: say what waits for labels)."""
+    data = labeled_table(source, sensitive)
+    if data.total_rows == 0 and fairness_selection.applies(source):
+        without_labels(source, sensitive, options, reference_column, notice=notice)
+        return
+    report = audit(source, data, sensitive, options, reference_column)
+    audit_summary(source, data, report)
+    summary_tiles(report)
+    metric_by_group(report, options.metric)
+    trends(source, sensitive, report, options)
+    downloads(source, sensitive, report)
+
+
+def each_attribute(
+    source: FairnessSource, sensitive: tuple[str, ...], options: AuditOptions
+) -> None:
+    """One section per sensitive feature, each its own audit and reference group; on a
+    window without labels, what waits for labels is said once, above them."""
+    if labeled_table(source, sensitive[:1]).total_rows == 0 and fairness_selection.applies(source):
+        fairness_selection.labels_notice(source)
+        notice = False
+    else:
+        notice = True
+    for attribute in sensitive:
+        with st.container(border=True):
+            st.subheader(ui.escape_markdown(attribute))
+            reference_column = st.columns(3)[0]
+            judge(source, (attribute,), options, reference_column, notice=notice)
+
+
 context = ui.current()
 st.title("Fairness")
 st.caption(
-    "Metrics per group of a sensitive feature (several features: their intersections), "
-    "on labeled predictions; a window without labels is judged on the selection rate of "
-    "all its predictions, which needs none. The four-fifths screen flags a group whose metric is "
-    "outside [tau, 1/tau] times the reference group's: a screening rule, not a legal "
+    "Metrics per group of a sensitive feature (several features: their intersections, or "
+    "each feature on its own), on labeled predictions; a window without labels is judged "
+    "on the selection rate of all its predictions, which needs none. The four-fifths "
+    "screen flags a group whose metric is outside [tau, 1/tau] times the reference "
+    "group's: a screening rule, not a legal "
     "verdict. Groups too small to judge are shown in grey and left out of verdicts."
 )
 page_source = fairness_source.choose_source(context)
@@ -237,18 +295,14 @@ page_findings.show(
 )
 left, middle, right, last = st.columns([3, 2, 2, 2])
 page_sensitive = sensitive_picker(left, page_source)
+page_per_attribute = grouping_toggle(left, page_sensitive)
 page_options = audit_options(middle, last, page_source)
 if not page_sensitive:
     st.info("Choose a sensitive feature (none is configured for this model or dataset).")
     st.stop()
 
-page_data = labeled_table(page_source, page_sensitive)
-if page_data.total_rows == 0 and fairness_selection.applies(page_source):
-    without_labels(page_source, page_sensitive, page_options, right)
+if page_per_attribute:
+    right.caption("Each feature has its own reference group, below.")
+    each_attribute(page_source, page_sensitive, page_options)
 else:
-    page_report = audit(page_source, page_data, page_sensitive, page_options, right)
-    audit_summary(page_source, page_data, page_report)
-    summary_tiles(page_report)
-    metric_by_group(page_report, page_options.metric)
-    trends(page_source, page_sensitive, page_report, page_options)
-    downloads(page_source, page_sensitive, page_report)
+    judge(page_source, page_sensitive, page_options, right)

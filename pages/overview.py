@@ -10,6 +10,7 @@ from monitor.ui import alerts as ui_alerts
 from monitor.ui import context as ui
 from monitor.ui import findings as ui_findings
 from monitor.ui import health as ui_health
+from monitor.ui import report as ui_report
 from monitor.ui.charts import traffic as charts
 
 MAX_LINES = 8
@@ -68,25 +69,30 @@ def incident_board(found: Findings, alerts: dict[str, Alert], evaluated: str) ->
     for model_id in found.models():
         mine = found.problems(model_id)
         checks = sum(1 for f in found.found if f.model_id == model_id)
-        if not mine:
+        if not mine and not found.unmeasured(model_id):
             st.markdown(
                 f":green[:material/check_circle:] **{ui.escape_markdown(model_id)}**: "
                 f"healthy, {checks} checks pass"
             )
-    for error in found.errors:
-        st.warning(f"A rule could not be measured: {ui.escape_markdown(error)}")
+    for blind in found.unmeasured():
+        st.warning(f"Unknown: {ui.escape_markdown(blind.headline)}", icon=":material/help:")
 
 
 BADGES = {
     "ok": ":green-badge[:material/check: ok]",
     "warning": ":orange-badge[:material/warning: warning]",
     "critical": ":red-badge[:material/error: critical]",
+    "unknown": ":gray-badge[:material/help: unknown]",
 }
 
 
 def family_verdict(found: Findings, model_id: str, page: str) -> tuple[str, str]:
-    """The worst finding of one page's family for a model: (badge, why)."""
+    """The worst finding of one page's family for a model: (badge, why); unknown when
+    none is found but a rule of the family could not be measured."""
     problems = [f for f in found.problems(model_id) if f.page == page]
+    blind = [u for u in found.unmeasured(model_id) if page in u.pages]
+    if not problems and blind:
+        return BADGES["unknown"], f"not measured: {blind[0].reason}"
     if not problems:
         return BADGES["ok"], "every check passes"
     worst = problems[0]
@@ -113,6 +119,7 @@ if filters is None or scope is None:
 assert filters is not None and scope is not None
 
 store = context.store
+ui_report.download_button(store, context.settings, context.state, scope)
 model = filters.model
 board = ui_findings.board(store, context.settings, context.state)
 incident_board(

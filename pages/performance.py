@@ -11,7 +11,7 @@ from monitor.metrics.performance.estimation import ESTIMATED_METRICS
 from monitor.metrics.performance.groups import GroupPerformance
 from monitor.metrics.performance.report import HEADLINE_METRIC, MIN_LABELS, PerformanceReport
 from monitor.ui import context as ui
-from monitor.ui import label_delay, page_findings
+from monitor.ui import label_delay, page_findings, performance_uploads
 from monitor.ui import performance as ui_performance
 from monitor.ui.charts import performance as charts
 from monitor.ui.charts.performance import TITLES, Series, format_value
@@ -321,6 +321,9 @@ def segments(model: ModelConfig, scope: Scope, overall: GroupPerformance) -> Non
 
 context = ui.current()
 st.title("Performance")
+if context.source.uploads:
+    performance_uploads.show(context)
+    st.stop()
 st.caption(
     "Realized metrics from the labels logged so far (feedback records; the latest label "
     "of a prediction wins) and, for binary models, metrics estimated from the scores alone. "

@@ -26,6 +26,7 @@ PREDICTION_COLUMNS = [
     "prediction",
     "probability",
     "probabilities",
+    "latency_ms",
     "status",
     "error",
     "label",
@@ -119,6 +120,7 @@ def read_predictions(data_dir: Path, features: tuple[str, ...] = ()) -> pd.DataF
                     "probabilities": json.dumps(probability)
                     if isinstance(probability, dict)
                     else None,
+                    "latency_ms": r.get("latency_ms"),
                     "status": r.get("status"),
                     "error": r.get("error"),
                     "label": canonical(r.get("label")),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from monitor.cli.common import EXIT_OK, print_json, settings, timestamp
+from monitor.cli.refresh import refresh_if_present
 
 NAME = "check"
 HELP = "evaluate the alert rules, update the alerts and exit 1 when one is blocking"
@@ -34,7 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         'prediction with [alerts] clock = "data")',
     )
     parser.add_argument(
-        "--no-notify", action="store_true", help="update the alerts but send no webhook"
+        "--no-notify",
+        action="store_true",
+        help="update the alerts but notify no webhook or Alertmanager",
     )
     parser.add_argument("--json", action="store_true")
 
@@ -45,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from monitor.ops.alerts import actions as alerts
 
     config = settings(args)
+    refresh_if_present(args)
     store = LogStore(config.data_dir)
     state = StateStore.for_data_dir(config.data_dir)
     try:

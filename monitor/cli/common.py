@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
-from monitor.core import schema
 from monitor.core.config import Settings, load_settings
 from monitor.core.state import STATE_FILE_NAME, StateStore
 from monitor.reports.jsonable import jsonable
@@ -22,9 +19,7 @@ def settings(args: argparse.Namespace) -> Settings:
     """Settings from --config / $MONITOR_CONFIG, with --data-dir on top, and the
     uploaded reference datasets attached to models (`references.with_uploaded_references`)
     when the data directory has a state database."""
-    loaded = load_settings(args.config)
-    if args.data_dir:
-        loaded = dataclasses.replace(loaded, data_dir=Path(args.data_dir).resolve())
+    loaded = load_settings(args.config, data_dir=args.data_dir)
     state_file = loaded.data_dir / STATE_FILE_NAME
     if state_file.is_file():  # never create a state database for a read-only command
         from monitor.ops.datasets import references  # pyarrow: only when needed
@@ -35,6 +30,8 @@ def settings(args: argparse.Namespace) -> Settings:
 
 def timestamp(text: str) -> dt.datetime:
     """An argparse type: ISO 8601 date or time; naive means UTC."""
+    from monitor.core import schema  # pyarrow: not for `monitor --help`
+
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:

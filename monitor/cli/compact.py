@@ -7,6 +7,7 @@ import datetime as dt
 import math
 
 from monitor.cli.common import EXIT_OK, print_json, settings
+from monitor.cli.refresh import refresh_if_present
 from monitor.core.errors import InputError
 
 NAME = "compact"
@@ -37,4 +38,5 @@ def run(args: argparse.Namespace) -> int:
             f"{report.invalid_records} invalid lines kept in quarantine); "
             f"{report.skipped_recent} recent files left as JSONL"
         )
+    refresh_if_present(args)
     return EXIT_OK

@@ -37,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sensitive", metavar="COL[,COL...]", help="sensitive feature columns (fairness)"
     )
     add.add_argument(
+        "--id", metavar="COL[,COL...]", help="identifier column(s): left out of drift and quality"
+    )
+    add.add_argument(
+        "--ignore", metavar="COL[,COL...]", help="columns to leave out of drift and quality"
+    )
+    add.add_argument(
         "--type",
         action="append",
         default=[],
@@ -134,6 +140,8 @@ def _add(args: argparse.Namespace, state: Any, data_dir: Path, ingested: Any) ->
         prediction=args.prediction,
         score=args.score,
         sensitive=_names(args.sensitive),
+        ids=_names(args.id),
+        ignore=_names(args.ignore),
     )
     dataset = save_dataset(
         state,
@@ -257,6 +265,10 @@ def _print_details(dataset: Any) -> None:
             role = " [score]"
         elif column["name"] in roles.sensitive:
             role = " [sensitive]"
+        elif column["name"] in roles.ids:
+            role = " [id]"
+        elif column["name"] in roles.ignore:
+            role = " [ignored]"
         problems = "; ".join(column["problems"])
         print(
             f"  {column['name']!r}: {column['type']}{role}, {column['missing']:,} missing"

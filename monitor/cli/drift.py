@@ -49,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from monitor.core.errors import InputError
+    from monitor.queries.drift import with_incomparable
     from monitor.queries.drift_profile import profiles
 
     if not 0 < args.alpha < 1:
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
             drift_share=share,
             thresholds={"psi": thresholds.psi} if thresholds is not None else None,
         )
+        report = with_incomparable(report, tables.reference)
         targets = _target_drift(args, tables)
     finally:
         tables.close()
@@ -82,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         from monitor.reports.drift_export import feature_object, report_document
 
-        document = report_document(report, tables.reference.label, tables.current.label)
+        document = report_document(
+            report, tables.reference.label, tables.current.label, tables.reference.schema
+        )
         if tables.columns is not None:
             document["columns"] = tables.columns.document()
         if targets is not None:
@@ -104,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     for f, role, column in targets or ():
         score = "" if f.score is None else f"{f.method} {f.score:.4g} (threshold {f.threshold:.4g})"
         print(f"  {role} drift ({column}): {f.kind or '-'} {score} {f.status}")
+    for note in tables.reference.schema:
+        print(f"schema: {note.note}")
     if tables.columns is not None:
         for line in column_lines(tables.columns, tables.model):
             print(line)

@@ -2,12 +2,16 @@
 
 Two sources: a data file (`--data FILE --label COL --prediction COL | --score COL
 --threshold T --sensitive COL[,COL...]`) or a model's logs (`--model ID`, labeled
-predictions only, sensitive features default to the model's configured ones).
+predictions only, sensitive features default to the model's configured ones). Several
+sensitive features form intersectional groups (race & sex), or with `--per-attribute`
+one audit each (its own groups, reference group, disparities and screen); the text and
+JSON output are in `monitor.cli.fairness_output`.
 
 Exit codes: 0 done (whatever the screen found), 2 bad input, 1 internal error, and 3
 when `--fail-on-disparity` is given and the four-fifths screen failed (a group outside
-[tau, 1/tau] of the reference). A screen that could not be judged (no group large
-enough) does not fail the gate: `four_fifths_passed` is null and a note says why.
+[tau, 1/tau] of the reference; per attribute: in any attribute). A screen that could
+not be judged (no group large enough) does not fail the gate: `four_fifths_passed` is
+null and a note says why.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.cli.common import EXIT_OK, print_json, settings, timestamp
+from monitor.cli.fairness_output import Judged, document, print_text, references
 from monitor.cli.tables import add_role_arguments, role_names
 from monitor.core.errors import InputError
 from monitor.queries.column_roles import ColumnUse
@@ -48,15 +53,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sensitive",
         metavar="COL[,COL...]",
-        help="sensitive feature(s); several give intersectional groups "
-        "(--model: default the configured sensitive_features)",
+        help="sensitive feature(s); several give intersectional groups, or one audit each "
+        "with --per-attribute (--model: default the configured sensitive_features)",
+    )
+    parser.add_argument(
+        "--per-attribute",
+        action="store_true",
+        help="audit each sensitive feature on its own (its groups, reference group, "
+        "disparities and screen), as Aequitas does, instead of their intersections",
     )
     parser.add_argument(
         "--reference-group",
-        default="largest",
+        action="append",
         metavar="largest|best|overall|VALUE",
         help="what disparities divide by (default largest); a group is named by its "
-        "values joined with ' & ', e.g. 'Caucasian & Male'",
+        "values joined with ' & ', e.g. 'Caucasian & Male'; with --per-attribute, "
+        "ATTR=VALUE (repeatable, e.g. race=Caucasian) and one rule for the others",
     )
     parser.add_argument("--metric", help="screen metric (default selection_rate; mae)")
     parser.add_argument("--tau", type=float, help="tolerance of the screen (default 0.8)")
@@ -89,7 +101,6 @@ def run(args: argparse.Namespace) -> int:
     if not 0 < args.ci_level < 1:
         raise InputError("--ci-level must be between 0 and 1")
     options: dict[str, Any] = {
-        "reference": args.reference_group,
         "metric": args.metric,
         "min_group_size": _default(args.min_group_size, fairness.DEFAULT_MIN_GROUP_SIZE),
         "min_class_count": _default(args.min_class_count, fairness.DEFAULT_MIN_CLASS_COUNT),
@@ -99,15 +110,14 @@ def run(args: argparse.Namespace) -> int:
     }
     if args.data is not None:
         _reject(args, _LOG_ONLY, "--data")
-        document, report = _from_file(args, options)
+        found, passed = _from_file(args, options)
     else:
         _reject(args, _FILE_ONLY, "--model")
-        document, report = _from_logs(args, options)
+        found, passed = _from_logs(args, options)
     if args.json:
-        print_json(document)
+        print_json(found)
     else:
-        _print_text(document)
-    passed = report.summary.four_fifths_passed
+        print_text(found)
     if passed is None:
         print("note: the four-fifths screen could not be judged", file=sys.stderr)
     if args.fail_on_disparity and passed is False:
@@ -126,17 +136,16 @@ def _reject(args: argparse.Namespace, names: tuple[str, ...], form: str) -> None
             raise InputError(f"{flag} does not apply with {form}")
 
 
-def _from_file(args: argparse.Namespace, options: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-    from monitor.metrics.fairness.audit import DEFAULT_TAU, audit
-    from monitor.queries.fairness import load_file
-    from monitor.reports.fairness_export import report_document
+def _from_file(
+    args: argparse.Namespace, options: dict[str, Any]
+) -> tuple[dict[str, Any], bool | None]:
+    from monitor.metrics.fairness.audit import DEFAULT_TAU
+    from monitor.queries.fairness import FileTarget, load_file, load_file_by_attribute
 
     use, sensitive = _file_roles(args)
     roles = use.roles
-    data = load_file(
-        Path(args.data),
+    target = FileTarget(
         label=str(roles.label),
-        sensitive=sensitive,
         prediction=roles.prediction,
         score=roles.score,
         threshold=args.threshold,
@@ -144,10 +153,34 @@ def _from_file(args: argparse.Namespace, options: dict[str, Any]) -> tuple[dict[
         task=args.task or "binary",
         positive_label=args.positive_label or "1",
     )
-    report = audit(data, tau=DEFAULT_TAU if args.tau is None else args.tau, **options)
-    document = {"source": {"data": str(args.data)}} | report_document(report)
-    document["columns"] = use.document()
-    return document, report
+    path = Path(args.data)
+    tables = (
+        load_file_by_attribute(path, target, sensitive)
+        if args.per_attribute
+        else {"": load_file(path, sensitive=sensitive, **dataclasses.asdict(target))}
+    )
+    tau = DEFAULT_TAU if args.tau is None else args.tau
+    judged = _judge(args, tables, sensitive, options | {"tau": tau})
+    result, passed = document({"data": str(args.data)}, judged)
+    result["columns"] = use.document()
+    return result, passed
+
+
+def _judge(
+    args: argparse.Namespace,
+    tables: dict[str, Any],
+    sensitive: list[str],
+    options: dict[str, Any],
+) -> Judged:
+    """The intersectional audit of the one table (`tables` {"": table}), or with
+    --per-attribute the audit of each attribute's table (`tables` {attribute: table})."""
+    from monitor.metrics.fairness.attributes import audit_attributes
+    from monitor.metrics.fairness.audit import audit
+
+    rule, chosen = references(args.reference_group, sensitive, per_attribute=args.per_attribute)
+    if args.per_attribute:
+        return audit_attributes(tables, references=chosen, reference=rule, **options)
+    return audit(tables[""], reference=rule, **options)
 
 
 def _file_roles(args: argparse.Namespace) -> tuple[ColumnUse, list[str]]:
@@ -197,13 +230,14 @@ def _file_roles(args: argparse.Namespace) -> tuple[ColumnUse, list[str]]:
     return ColumnUse(roles, tuple(defaults), excluded), sensitive
 
 
-def _from_logs(args: argparse.Namespace, options: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+def _from_logs(
+    args: argparse.Namespace, options: dict[str, Any]
+) -> tuple[dict[str, Any], bool | None]:
     from monitor.core import catalog
     from monitor.core.store import LogStore
-    from monitor.metrics.fairness.audit import audit
     from monitor.metrics.fairness.trend import trend
     from monitor.queries.fairness import log_slices, log_table
-    from monitor.reports.fairness_export import report_document, trend_document
+    from monitor.reports.fairness_export import trend_document
 
     config = settings(args)
     model = config.model(args.model)
@@ -212,6 +246,7 @@ def _from_logs(args: argparse.Namespace, options: dict[str, Any]) -> tuple[dict[
         raise InputError(f"model {args.model!r} has no sensitive_features: pass --sensitive")
     tau = config.thresholds.fairness_tau if args.tau is None else args.tau
     versions = _names(args.versions)
+    groupings = {a: [a] for a in sensitive} if args.per_attribute else {"": sensitive}
     store = LogStore(config.data_dir)
     try:
         info = next((m for m in catalog.inventory(store) if m.model_id == args.model), None)
@@ -220,28 +255,41 @@ def _from_logs(args: argparse.Namespace, options: dict[str, Any]) -> tuple[dict[
         window = catalog.Window(args.since or info.first_seen, args.until or info.last_seen)
         if window.start > window.end:
             raise InputError("--since is after --until")
-        data = log_table(store, model, sensitive=sensitive, window=window, versions=versions)
-        report = audit(data, tau=tau, **options)
-        slices = log_slices(
-            store,
-            model,
-            sensitive=sensitive,
-            window=window,
-            versions=versions,
-            bucket=args.bucket or "day",
-            by_version=True,
-        )
+        tables = {
+            name: log_table(store, model, sensitive=features, window=window, versions=versions)
+            for name, features in groupings.items()
+        }
+        judged = _judge(args, tables, sensitive, options | {"tau": tau})
+        slices = {
+            name: log_slices(
+                store,
+                model,
+                sensitive=features,
+                window=window,
+                versions=versions,
+                bucket=args.bucket or "day",
+                by_version=True,
+            )
+            for name, features in groupings.items()
+        }
     finally:
         store.close()
-    over_time = trend(
-        slices,
-        metric=report.metric,
-        reference=report.reference,
-        reference_group=report.reference_group,
-        tau=tau,
-        min_group_size=report.min_group_size,
-        min_class_count=report.min_class_count,
-    )
+    reports = {a.attribute: a.report for a in judged} if isinstance(judged, tuple) else {"": judged}
+    trends = {
+        name: trend_document(
+            trend(
+                slices[name],
+                metric=report.metric,
+                reference=report.reference,
+                reference_group=report.reference_group,
+                tau=tau,
+                min_group_size=report.min_group_size,
+                min_class_count=report.min_class_count,
+            ),
+            report.features,
+        )
+        for name, report in reports.items()
+    }
     source = {
         "model": args.model,
         "since": window.start,
@@ -249,44 +297,4 @@ def _from_logs(args: argparse.Namespace, options: dict[str, Any]) -> tuple[dict[
         "versions": versions,
         "bucket": args.bucket or "day",
     }
-    document = {"source": source} | report_document(report)
-    document["trend"] = trend_document(over_time, report.features)
-    return document, report
-
-
-def _print_text(document: dict[str, Any]) -> None:
-    metric = document["metric"]
-    print(
-        f"{document['rows']} labeled rows; groups by {', '.join(document['sensitive_features'])}; "
-        f"reference {document['reference']} = {document['reference_group']}; "
-        f"screen on {metric} with tau {document['tau']}"
-    )
-    for group in document["groups"]:
-        value, ratio = group.get(metric), group["disparity"].get(metric)
-        flag = f" [too small: {group['small_reason']}]" if group["small"] else ""
-        fails = " FAILS" if group["fails_screen"] else ""
-        print(
-            f"  {group['label']}: n={group['count']} {metric}={_fmt(value)} "
-            f"ratio={_fmt(ratio)}{fails}{flag}"
-        )
-    summary = document["summary"]
-    print(
-        f"demographic parity difference {_fmt(summary['demographic_parity_difference'])}, "
-        f"ratio {_fmt(summary['demographic_parity_ratio'])}; equalized odds difference "
-        f"{_fmt(summary['equalized_odds_difference'])} (all groups; judged groups: "
-        f"{_fmt(summary['judged_parity_difference'])}, {_fmt(summary['judged_parity_ratio'])}, "
-        f"{_fmt(summary['judged_equalized_odds_difference'])}); four-fifths screen: "
-        + {True: "passed", False: "FAILED", None: "not judged"}[summary["four_fifths_passed"]]
-        + " (a screening rule, not a legal verdict)"
-    )
-    for note in document["notes"]:
-        print(f"note: {note}")
-    columns = document.get("columns") or {}
-    for role in columns.get("defaults", ()):
-        print(f"note: the {role} is column {columns[role]!r}, by its default name")
-    for excluded in columns.get("excluded", ()):
-        print(f"left out: {excluded['column']}: {excluded['detail']}")
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+    return document(source, judged, trends)

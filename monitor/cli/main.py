@@ -4,7 +4,8 @@ Every `--json` command prints one JSON document on stdout. Bad input exits with 
 and one `error: ...` line on stderr; an unexpected failure exits with 1, also as one
 line (set MONITOR_DEBUG=1 for the traceback). A reader that stops early (`monitor ... |
 head`) ends the command quietly with 141, as for any Unix tool killed by SIGPIPE.
-Commands: one module each in `monitor.cli`, listed in `monitor.cli.commands`.
+Commands: one module each in `monitor.cli`, listed in `monitor.cli.commands` and imported
+only when run (or asked for --help).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from monitor.cli.commands import COMMANDS
+from monitor.cli import commands
 from monitor.core.errors import InputError, MonitorError
 
 EXIT_INTERNAL = 1
@@ -32,19 +33,62 @@ class _Parser(argparse.ArgumentParser):
         raise InputError(f"{message} (see '{self.prog} --help')")
 
 
+class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The sub-commands, each set up from its module only when it is chosen (see
+    `monitor.cli.commands`): parsing `monitor drift ...` imports the drift command alone."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        name = values[0]
+        if name in commands.COMMANDS:
+            _set_up(name, self._name_parser_map[name])
+        super().__call__(parser, namespace, values, option_string)
+
+    def describe_all(self) -> None:
+        """Give every command its one-line help (imports every command module)."""
+        for choice in self._choices_actions:
+            choice.help = commands.load(choice.dest).HELP
+
+
+def _set_up(name: str, sub: argparse.ArgumentParser) -> None:
+    if sub.get_default("handler") is None:
+        command = commands.load(name)
+        sub.description = command.HELP
+        command.add_arguments(sub)
+        sub.set_defaults(handler=command.run)
+
+
+class _MainParser(_Parser):
+    """`monitor --help` lists every command with its help."""
+
+    commands: _Commands | None = None
+
+    def format_help(self) -> str:
+        if self.commands is not None:
+            self.commands.describe_all()
+        return super().format_help()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="monitor", description="Monitor deployed ML models from their logs.")
+    """The `monitor` parser; a command's arguments are added when it is parsed."""
+    parser = _MainParser(prog="monitor", description="Monitor deployed ML models from their logs.")
     parser.add_argument(
         "--config", help="path to monitor.toml (default: $MONITOR_CONFIG, ./monitor.toml)"
     )
     parser.add_argument(
         "--data-dir", help="data directory (overrides the config and $MONITOR_DATA_DIR)"
     )
-    subparsers = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for command in COMMANDS:
-        sub = subparsers.add_parser(command.NAME, help=command.HELP, description=command.HELP)
-        command.add_arguments(sub)
-        sub.set_defaults(handler=command.run)
+    subparsers = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, action=_Commands
+    )
+    for name in commands.COMMANDS:
+        subparsers.add_parser(name, help="")  # the help is filled in by describe_all
+    parser.commands = cast(_Commands, subparsers)
     return parser
 
 

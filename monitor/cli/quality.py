@@ -2,21 +2,37 @@
 
 Exit codes: 0, or 3 with --fail-on-issues when a schema change, an out-of-range value, a
 new category, a duplicate id or an invalid record was found; 2 on bad input.
+
+A feature's status (often missing, new categories) uses `missing_share` and
+`new_category_share` from `[thresholds]` of monitor.toml (--config, $MONITOR_CONFIG or
+./monitor.toml; built-in defaults without one), in file mode as on logs; with --model,
+that model's alert rules override them, as on the Data quality page.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from monitor.cli.common import EXIT_OK, percent, print_json
-from monitor.cli.tables import add_table_arguments, column_lines, open_tables
+from monitor.cli.common import EXIT_OK, percent, print_json, settings
+from monitor.cli.tables import Tables, add_table_arguments, column_lines, open_tables
+
+if TYPE_CHECKING:
+    from monitor.metrics.quality import Limits
 
 NAME = "quality"
 HELP = "data quality of current data against a reference (files or a model's logs)"
+THRESHOLDS_HELP = (
+    "Limits: a feature is often missing above thresholds.missing_share and has new "
+    "categories above thresholds.new_category_share of monitor.toml (--config, "
+    "$MONITOR_CONFIG or ./monitor.toml; built-in defaults without one), for files as for "
+    "logs; with --model, that model's alert rules on those metrics override them."
+)
 EXIT_ISSUES = 3
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = THRESHOLDS_HELP
     add_table_arguments(parser)
     parser.add_argument(
         "--fail-on-issues", action="store_true", help=f"exit {EXIT_ISSUES} when issues were found"
@@ -32,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     tables = open_tables(args)
     try:
+        limits = _limits(args, tables)
         invalid = None
         window = tables.current_window
         if isinstance(tables.runner, LogStore) and tables.model is not None and window:
@@ -45,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
             ranges=model.feature_ranges if model is not None else None,
             categories=model.feature_categories if model is not None else None,
             invalid_records=invalid,
+            limits=limits,
         )
     finally:
         tables.close()
@@ -86,3 +104,15 @@ def run(args: argparse.Namespace) -> int:
         for line in column_lines(tables.columns, tables.model):
             print(line)
     return code
+
+
+def _limits(args: argparse.Namespace, tables: Tables) -> Limits:
+    """The missing and new-category limits: the config's `[thresholds]` (the settings the
+    log form loaded, else the config file's, in file mode), with --model's alert rules
+    on top (`model_thresholds`)."""
+    from monitor.findings.rules_config import model_thresholds
+    from monitor.metrics.quality import Limits
+
+    config = tables.settings if tables.settings is not None else settings(args)
+    found = model_thresholds(config, None if tables.model is None else tables.model.id)
+    return Limits(found.missing_share, found.new_category_share)

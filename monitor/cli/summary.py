@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"no predictions logged under {config.data_dir}")
     for problem in document["problems"]:
         print(f"{problem['severity']}: {problem['headline']} (rule {problem['rule']})")
+    for blind in document["unmeasured"]:
+        print(f"unknown: {blind['headline']}")
     for entry in document["models"]:
         latency = entry["latency_ms"]
         print(

@@ -20,6 +20,7 @@ from monitor.core.config import ModelConfig, Settings
 from monitor.core.errors import InputError
 from monitor.core.tabular import FileDatabase, Relation, Runner, file_relation, log_relation, rows
 from monitor.core.tabular import reference_relation as model_reference
+from monitor.core.tabular_reconcile import reconcile
 from monitor.queries import column_roles
 from monitor.queries.column_roles import ColumnUse, RoleNames
 
@@ -202,6 +203,7 @@ def open_tables(args: argparse.Namespace, *, labels: bool = False) -> Tables:
         for relation in (reference, current):
             if relation.time_alias is not None and not rows(runner, relation):
                 raise InputError(f"no predictions in {relation.label}")
+        reference, current = reconcile(runner, reference, current)
     except BaseException:
         close = getattr(runner, "close", None)
         if callable(close):

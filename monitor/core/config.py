@@ -1,10 +1,21 @@
 """Settings from monitor.toml and the environment.
 
 Lookup order for the file: an explicit path (``--config``), then ``$MONITOR_CONFIG``,
-then ``./monitor.toml``, else built-in defaults. ``$MONITOR_DATA_DIR`` overrides the
-data directory. Relative paths in a file are relative to that file's folder.
-Every problem is reported as one ConfigError naming the key, e.g.
+then ``./monitor.toml``, else built-in defaults. Every problem is reported as one
+ConfigError naming the key, e.g.
 ``monitor.toml: models[2].task must be one of binary, multiclass, regression (got 'foo')``.
+
+Paths, never against the working directory unless given on the command line:
+- ``data_dir`` is relative to the config file's folder (without a file: the working
+  directory). ``--data-dir``, else ``$MONITOR_DATA_DIR``, replaces it; those two are
+  relative to the working directory, as any path typed in a shell.
+- ``models[].reference`` is relative to the data directory in effect (after those
+  overrides): reference data belongs with the logs and moves with them.
+- Not configurable, always under the data directory: the logs (``logs/``), the state
+  database (``state.sqlite``), uploaded datasets (``uploads/``, recorded relative to the
+  state database's folder) and ``rollbacks.json``.
+A missing reference file is no config error (the other views still work): `reference_file`
+raises an InputError naming the key, the resolved path and what to do.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from monitor.core.errors import ConfigError
+from monitor.core.errors import ConfigError, InputError
 
 Task = Literal["binary", "multiclass", "regression"]
 TASKS: Final[tuple[Task, ...]] = ("binary", "multiclass", "regression")
@@ -28,6 +39,7 @@ DATA_DIR_ENV: Final = "MONITOR_DATA_DIR"
 DEFAULT_CONFIG_NAME: Final = "monitor.toml"
 DEFAULT_DATA_DIR: Final = "data"
 DEFAULT_MAX_UPLOAD_MB: Final = 200
+SECTIONS: Final = {"data_dir", "models", "thresholds", "alerts", "dashboard", "uploads", "exporter"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,10 @@ class ModelConfig:
     feature_kinds: Mapping[str, str] = field(default_factory=dict)
     """Overrides of the detected drift kind per feature: numeric, categorical or binary."""
     reference: Path | None = None
+    reference_origin: str = field(default="", compare=False)
+    """Where `reference` was set, for the error when the file is missing (e.g.
+    `models[0].reference = "ref.parquet" in /srv/monitor.toml, relative to the data
+    directory /srv/data`); empty for a model made in code. Not part of equality."""
     label_column: str = "label"
     prediction_column: str = "prediction"
     score_column: str | None = "probability"
@@ -75,6 +91,7 @@ class Settings:
     """The file these settings came from, or None for built-in defaults."""
     alerts: Mapping[str, Any] = field(default_factory=dict)
     """The `[alerts]` table as written (rules, webhook); see monitor.findings.rules_config."""
+    exporter: Mapping[str, Any] = field(default_factory=dict)  # [exporter]: monitor.exporter
     read_only: bool = False
     """`[dashboard] read_only = true` hides every action button (acknowledge, rollback...)."""
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
@@ -90,20 +107,21 @@ class Settings:
 
 
 def load_settings(
-    config_path: str | Path | None = None, env: Mapping[str, str] | None = None
+    config_path: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    data_dir: str | Path | None = None,
 ) -> Settings:
-    """Find, read and validate the configuration (see the module docstring for the order)."""
+    """Find, read and validate the configuration (see the module docstring for the order
+    and the paths). `data_dir` (`--data-dir`) replaces the data directory, before
+    `$MONITOR_DATA_DIR` and the file."""
     environ = os.environ if env is None else env
     path = _config_file(config_path, environ)
-    raw: dict[str, Any] = {}
-    if path is not None:
-        raw = _read_toml(path)
+    raw: dict[str, Any] = _read_toml(path) if path is not None else {}
     base = path.parent if path is not None else Path.cwd()
-    settings = parse_settings(raw, base_dir=base, source=path)
-    override = environ.get(DATA_DIR_ENV)
-    if override:
-        settings = dataclasses.replace(settings, data_dir=_resolve(Path(override), Path.cwd()))
-    return settings
+    override = data_dir or environ.get(DATA_DIR_ENV)
+    chosen = _resolve(Path(override), Path.cwd()) if override else None
+    return parse_settings(raw, base_dir=base, source=path, data_dir=chosen)
 
 
 def _config_file(explicit: str | Path | None, environ: Mapping[str, str]) -> Path | None:
@@ -133,19 +151,26 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def parse_settings(
-    raw: Mapping[str, Any], *, base_dir: Path, source: Path | None = None
+    raw: Mapping[str, Any],
+    *,
+    base_dir: Path,
+    source: Path | None = None,
+    data_dir: Path | None = None,
 ) -> Settings:
-    """Validate a parsed TOML document into Settings."""
+    """Validate a parsed TOML document into Settings; relative paths in it are relative
+    to `base_dir` (the file's folder), references to the data directory: `data_dir`
+    when given (an override), else the file's `data_dir`."""
     where = source.name if source is not None else DEFAULT_CONFIG_NAME
-    _reject_unknown(
-        raw, {"data_dir", "models", "thresholds", "alerts", "dashboard", "uploads"}, where, ""
-    )
-    data_dir = _resolve(Path(_get(raw, "data_dir", str, where, DEFAULT_DATA_DIR)), base_dir)
+    _reject_unknown(raw, SECTIONS, where, "")
+    configured = _resolve(Path(_get(raw, "data_dir", str, where, DEFAULT_DATA_DIR)), base_dir)
+    data_dir = data_dir or configured
     models_raw = raw.get("models", [])
     if not isinstance(models_raw, list):
         raise ConfigError(f"{where}: models must be an array of tables ([[models]])")
+    file = str(source.resolve()) if source is not None else where
     models = tuple(
-        _parse_model(item, data_dir, where, f"models[{i}]") for i, item in enumerate(models_raw)
+        _parse_model(item, data_dir, where, f"models[{i}]", file)
+        for i, item in enumerate(models_raw)
     )
     ids = [m.id for m in models]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
@@ -159,6 +184,7 @@ def parse_settings(
         alerts=_table(raw, "alerts", where),
         read_only=_parse_read_only(_table(raw, "dashboard", where), where),
         max_upload_mb=_parse_max_upload(_table(raw, "uploads", where), where),
+        exporter=_table(raw, "exporter", where),
     )
 
 
@@ -219,7 +245,7 @@ _MODEL_KEYS: Final = {
 }
 
 
-def _parse_model(raw: Any, data_dir: Path, where: str, key: str) -> ModelConfig:
+def _parse_model(raw: Any, data_dir: Path, where: str, key: str, file: str) -> ModelConfig:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: {key} must be a table")
     _reject_unknown(raw, _MODEL_KEYS, where, f"{key}.")
@@ -243,6 +269,7 @@ def _parse_model(raw: Any, data_dir: Path, where: str, key: str) -> ModelConfig:
     score = raw.get("score_column", "probability")
     if not isinstance(score, str):
         raise ConfigError(f"{where}: {key}.score_column must be a string")
+    set_at = f"{key}.reference = {reference!r} in {file}"
     return ModelConfig(
         id=model_id,
         task=task,
@@ -252,6 +279,9 @@ def _parse_model(raw: Any, data_dir: Path, where: str, key: str) -> ModelConfig:
         feature_categories=_parse_categories(raw.get("feature_categories", {}), where, key),
         feature_kinds=_parse_kinds(raw.get("feature_kinds", {}), where, key),
         reference=_resolve(Path(reference), data_dir) if reference else None,
+        reference_origin=f"{set_at}, relative to the data directory {data_dir}"
+        if reference
+        else "",
         label_column=_get(raw, "label_column", str, where, "label", key),
         prediction_column=_get(raw, "prediction_column", str, where, "prediction", key),
         score_column=score or None,
@@ -337,6 +367,31 @@ def _reject_unknown(raw: Mapping[str, Any], allowed: set[str], where: str, prefi
         raise ConfigError(
             f"{where}: unknown key {prefix}{unknown[0]} (allowed: {', '.join(sorted(allowed))})"
         )
+
+
+def reference_file(model: ModelConfig) -> Path:
+    """The model's reference file. InputError when there is none, or when it is missing:
+    which setting named it, where it resolved to and what to do."""
+    if model.reference is None:
+        raise InputError(f"model {model.id!r} has no reference dataset in the config")
+    problem = missing_reference(model)
+    if problem is not None:
+        raise InputError(problem)
+    return model.reference
+
+
+def missing_reference(model: ModelConfig) -> str | None:
+    """Why the model's configured reference file cannot be found, or None (no reference
+    configured, or the file is there)."""
+    path = model.reference
+    if path is None or path.is_file():
+        return None
+    origin = f" (set by {model.reference_origin})" if model.reference_origin else ""
+    return (
+        f"model {model.id!r}: reference file {path} does not exist{origin}; put the file "
+        "there, or point the setting at it (an absolute path, or one relative to the data "
+        "directory)"
+    )
 
 
 def _resolve(path: Path, base: Path) -> Path:

@@ -143,6 +143,13 @@ class LogStore:
         )
         return arrays
 
+    def fetch_arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """Like `execute`, but as an Arrow table: for aggregates with many rows (rollups)."""
+        table: pa.Table = self._run(
+            lambda cur: cur.sql(sql, params=dict(params or {})).to_arrow_table()
+        )
+        return table
+
     def _run(self, action: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         for attempt in range(2):
             cursor = self._con.cursor()

@@ -22,8 +22,9 @@ import duckdb
 
 from monitor.core import views
 from monitor.core.catalog import Window
-from monitor.core.config import ModelConfig
+from monitor.core.config import ModelConfig, reference_file
 from monitor.core.errors import InputError
+from monitor.core.reconcile import Reconciled
 from monitor.core.sqlutil import quote_identifier
 
 SqlType = Literal["DOUBLE", "BOOLEAN", "VARCHAR"]
@@ -127,6 +128,10 @@ class Relation:
     """Kind overrides from config (feature name -> numeric / categorical / binary)."""
     id_alias: str | None = None
     """The prediction id column (logs), for duplicate checks."""
+    schema: tuple[Reconciled, ...] = ()
+    """Its pair's columns read two ways, and how each is compared (tabular_reconcile)."""
+    reconciled: bool = False
+    """Cast to the types decided with the other side of its pair."""
 
     def feature(self, name: str) -> TabColumn | None:
         for column in self.features:
@@ -171,9 +176,11 @@ def file_relation(
     *,
     features: Sequence[str] | None = None,
     model: ModelConfig | None = None,
+    time: str | None = None,
 ) -> Relation:
     """A CSV, Parquet or JSONL file. With `model`, its label/prediction/score columns are
-    targets rather than features, and its `feature_kinds` apply."""
+    targets rather than features, and its `feature_kinds` apply. `time`: a date or time
+    column read as the rows' time `t_time` (naive = UTC; NULL where text is not a time)."""
     path = Path(path)
     fmt = FILE_FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -217,6 +224,9 @@ def file_relation(
     targets: dict[Role, TabColumn] = {}
     unsupported: list[tuple[str, str]] = []
     for name, source_type in described:
+        if name == time:
+            selected.append(f"TRY_CAST({quote_identifier(name)} AS TIMESTAMPTZ) AS t_time")
+            continue
         sql_type = normalize_type(source_type)
         role = roles.get(name)
         if role is not None and sql_type is not None:
@@ -241,16 +251,16 @@ def file_relation(
         raise InputError(f"{path}: no columns of a supported type (numbers, text, booleans)")
     sql = "SELECT " + ", ".join(selected) + f" FROM ({source})"
     kinds = dict(model.feature_kinds) if model is not None else {}
+    time_alias = None if time is None else "t_time"
     return Relation(
-        str(path), sql, params, tuple(columns), targets, None, key, tuple(unsupported), kinds
+        str(path), sql, params, tuple(columns), targets, time_alias, key, tuple(unsupported), kinds
     )
 
 
 def reference_relation(runner: Runner, model: ModelConfig) -> Relation:
-    """The model's reference (training) dataset from config."""
-    if model.reference is None:
-        raise InputError(f"model {model.id!r} has no reference dataset in the config")
-    return file_relation(runner, model.reference, model=model)
+    """The model's reference (training) dataset from config (InputError naming the
+    setting when the file is missing: `config.reference_file`)."""
+    return file_relation(runner, reference_file(model), model=model)
 
 
 class LogRunner(Runner, Protocol):

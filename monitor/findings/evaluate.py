@@ -11,7 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from monitor.core.config import Settings
-from monitor.findings.model import Finding, Findings
+from monitor.findings.model import Failure, Finding, Findings
 from monitor.findings.rules import AlertsConfig
 from monitor.findings.rules_config import alerts_config
 
@@ -54,8 +54,8 @@ def evaluate(
             try:
                 measured = measurer.measure(rule.metric, Scope(model_id, window))
             except Exception as exc:  # one broken metric must not stop the others
-                found.failed.add((rule.id, model_id))
                 message = " ".join(str(exc).split()) or type(exc).__name__
+                found.failed[(rule.id, model_id)] = Failure(message, rule.info.page)
                 found.errors.append(f"rule {rule.id}, model {model_id}: {message}")
                 continue
             for series in measured:

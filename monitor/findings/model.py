@@ -154,8 +154,8 @@ class Findings:
     """Every measured series (breached or not, with or without a value)."""
     empty: dict[tuple[str, str], Finding] = field(default_factory=dict)
     """(rule, model) -> the no-predictions finding of a model with an empty window."""
-    failed: set[tuple[str, str]] = field(default_factory=set)
-    """(rule, model) pairs whose measurement raised (their open alerts stay as they are)."""
+    failed: dict[tuple[str, str], Failure] = field(default_factory=dict)
+    """(rule, model) -> why its measurement raised (its open alerts stay as they are)."""
     errors: list[str] = field(default_factory=list)
     times: dict[str, dt.datetime] = field(default_factory=dict)
     """model -> the time its windows ended at."""
@@ -169,6 +169,42 @@ class Findings:
 
     def models(self) -> tuple[str, ...]:
         return tuple(self.times)
+
+    def unmeasured(self, model_id: str | None = None) -> tuple[Unmeasured, ...]:
+        """The rules that could not be measured, one entry per model and reason (a
+        missing reference file stops every drift and quality rule of its model)."""
+        grouped: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for (rule_id, model), failure in self.failed.items():
+            if model_id in (None, model):
+                grouped.setdefault((model, failure.reason), []).append((rule_id, failure.page))
+        return tuple(
+            Unmeasured(model, tuple(r for r, _ in rules), reason, tuple(p for _, p in rules))
+            for (model, reason), rules in grouped.items()
+        )
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one rule could not be measured for one model, and the page of its metric."""
+
+    reason: str
+    page: str
+
+
+@dataclass(frozen=True)
+class Unmeasured:
+    """Rules of one model that could not be measured for one reason: no verdict, which
+    every view says rather than showing the model as healthy."""
+
+    model_id: str
+    rules: tuple[str, ...]
+    reason: str
+    pages: tuple[str, ...]
+    """The page of each rule's metric (drift, data_quality...)."""
+
+    @property
+    def headline(self) -> str:
+        return f"{self.model_id}: {', '.join(self.rules)} not measured: {self.reason}"
 
 
 def worst_first(findings: Iterable[Finding]) -> tuple[Finding, ...]:

@@ -298,6 +298,8 @@ class AlertsConfig:
     clock: Clock = "wall"
     """wall: windows end now; data: each model's windows end at its newest prediction."""
     webhook: Webhook | None = None
+    alertmanager: Webhook | None = None
+    """`[alerts.alertmanager]`: its base URL, with the webhook's delivery options."""
 
     def rule(self, rule_id: str) -> Rule | None:
         for rule in self.rules:

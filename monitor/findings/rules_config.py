@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from monitor.core.config import DEFAULT_CONFIG_NAME, Settings, _reject_unknown
+from monitor.core.config import DEFAULT_CONFIG_NAME, Settings, Thresholds, _reject_unknown
 from monitor.core.errors import ConfigError
 from monitor.findings.rules import (
     CLOCKS,
@@ -42,10 +42,12 @@ _TOP_KEYS: Final = {
     "webhook_retries",
     "webhook_backoff_s",
     "dashboard_url",
+    "alertmanager",
     "rules",
     "severity",
 }
 _SEVERITY_KEYS: Final = {"factor", "error_rate_factor", "disparity_ratio"}
+_ALERTMANAGER_KEYS: Final = {"url", "timeout_s", "retries", "backoff_s"}
 _RULE_KEYS: Final = {
     "id",
     "metric",
@@ -92,7 +94,9 @@ def alerts_config(settings: Settings) -> AlertsConfig:
             rules.pop(rule_id, None)
         else:
             rules[rule_id] = rule
-    return AlertsConfig(tuple(rules.values()), clock, _parse_webhook(raw, where))
+    return AlertsConfig(
+        tuple(rules.values()), clock, _parse_webhook(raw, where), _parse_alertmanager(raw, where)
+    )
 
 
 def _parse_policy(raw: Any, where: str) -> SeverityPolicy:
@@ -249,32 +253,58 @@ def _parse_webhook(raw: Mapping[str, Any], where: str) -> Webhook | None:
     url = raw.get("webhook_url")
     dashboard = raw.get("dashboard_url")
     for name, value in (("webhook_url", url), ("dashboard_url", dashboard)):
-        if value is None:
-            continue
-        parts = urlsplit(value) if isinstance(value, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ConfigError(f"{where}: alerts.{name} must be an http:// or https:// URL")
+        if value is not None:
+            _check_url(value, where, f"alerts.{name}")
     if url is None:
         for name in ("webhook_timeout_s", "webhook_retries", "webhook_backoff_s"):
             if name in raw:
                 raise ConfigError(f"{where}: alerts.{name} needs alerts.webhook_url")
         return None
     webhook = Webhook(url, dashboard_url=dashboard.rstrip("/") if dashboard else None)
-    timeout = raw.get("webhook_timeout_s", webhook.timeout_s)
+    return _delivery_options(webhook, raw, where, "alerts.webhook_")
+
+
+def _parse_alertmanager(raw: Mapping[str, Any], where: str) -> Webhook | None:
+    """`[alerts.alertmanager]`: url (required; the base URL, without /api/v2/alerts),
+    timeout_s, retries and backoff_s as for the webhook; messages link to dashboard_url."""
+    table = raw.get("alertmanager")
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: alerts.alertmanager must be a table ([alerts.alertmanager])")
+    _reject_unknown(table, _ALERTMANAGER_KEYS, where, "alerts.alertmanager.")
+    url = table.get("url")
+    if url is None:
+        raise ConfigError(f"{where}: alerts.alertmanager.url is required")
+    _check_url(url, where, "alerts.alertmanager.url")
+    dashboard = raw.get("dashboard_url")
+    manager = Webhook(url.rstrip("/"), dashboard_url=dashboard.rstrip("/") if dashboard else None)
+    return _delivery_options(manager, table, where, "alerts.alertmanager.")
+
+
+def _check_url(value: Any, where: str, key: str) -> None:
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{where}: {key} must be an http:// or https:// URL")
+
+
+def _delivery_options(
+    endpoint: Webhook, raw: Mapping[str, Any], where: str, prefix: str
+) -> Webhook:
+    """Timeout, retries and backoff from `raw`, whose keys are `prefix` (as shown in
+    errors, e.g. "alerts.webhook_") without the part up to the last dot."""
+    key = prefix.rsplit(".", 1)[-1]
+    timeout = raw.get(f"{key}timeout_s", endpoint.timeout_s)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 60:
-        raise ConfigError(
-            f"{where}: alerts.webhook_timeout_s must be a number of seconds in (0, 60]"
-        )
-    retries = raw.get("webhook_retries", webhook.retries)
+        raise ConfigError(f"{where}: {prefix}timeout_s must be a number of seconds in (0, 60]")
+    retries = raw.get(f"{key}retries", endpoint.retries)
     if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
-        raise ConfigError(f"{where}: alerts.webhook_retries must be a whole number from 0 to 10")
-    backoff = raw.get("webhook_backoff_s", webhook.backoff_s)
+        raise ConfigError(f"{where}: {prefix}retries must be a whole number from 0 to 10")
+    backoff = raw.get(f"{key}backoff_s", endpoint.backoff_s)
     if isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or not 0 <= backoff <= 60:
-        raise ConfigError(
-            f"{where}: alerts.webhook_backoff_s must be a number of seconds in [0, 60]"
-        )
+        raise ConfigError(f"{where}: {prefix}backoff_s must be a number of seconds in [0, 60]")
     return dataclasses.replace(
-        webhook, timeout_s=float(timeout), retries=retries, backoff_s=float(backoff)
+        endpoint, timeout_s=float(timeout), retries=retries, backoff_s=float(backoff)
     )
 
 
@@ -286,3 +316,22 @@ def rule_threshold(settings: Settings, metric: str, model_id: str) -> float | No
         if rule.metric == metric and rule.applies_to_model(model_id):
             return rule.threshold
     return None
+
+
+RULE_THRESHOLDS: Final = ("drift_share", "psi", "missing_share", "new_category_share")
+"""Thresholds pages and commands measure with that alert rules also use (metric =
+Thresholds field)."""
+
+
+def model_thresholds(settings: Settings, model_id: str | None) -> Thresholds:
+    """`[thresholds]` with the values this model's alert rules use instead (a configured
+    rule wins), so a page's table, a command's verdict and the model's findings draw the
+    same line; `[thresholds]` alone without a model."""
+    if model_id is None:
+        return settings.thresholds
+    changes = {
+        metric: found
+        for metric in RULE_THRESHOLDS
+        if (found := rule_threshold(settings, metric, model_id)) is not None
+    }
+    return dataclasses.replace(settings.thresholds, **changes)

@@ -21,7 +21,8 @@ from typing import Any, Final
 
 from monitor.core import tabular
 from monitor.core.catalog import Window
-from monitor.core.config import ModelConfig, Settings
+from monitor.core.config import ModelConfig, Settings, missing_reference
+from monitor.core.errors import InputError
 from monitor.core.scope import Scope
 from monitor.core.store import LogStore
 from monitor.core.views import FeatureColumn
@@ -78,6 +79,9 @@ class Measurer:
             return (
                 Series({"model": model_id}, None, _no_predictions(scope.window), empty_window=True),
             )
+        missing = missing_reference(model) if _needs_reference(metric, model) else None
+        if missing is not None:  # a rule that is unknown, not a nodata alert or silence
+            raise InputError(missing)
         if family == "health":
             return (_health_series(metric, health, scope.window),)
         if family == "performance":
@@ -212,7 +216,7 @@ class Measurer:
                 if data is None or data.total_rows == 0:
                     found.append(Series(base, None, "no labeled predictions"))
                     continue
-                found += _fairness_series(base, fairness.audit(data, tau=tau))
+                found += fairness_series(base, fairness.audit(data, tau=tau))
         return tuple(found)
 
 
@@ -306,6 +310,14 @@ def _performance_series(
     return tuple(found)
 
 
+def _needs_reference(metric: str, model: ModelConfig) -> bool:
+    """Drift and new categories compare with the reference dataset; a drop against the
+    baseline needs it unless monitor.toml gives that baseline."""
+    family = METRICS[metric].family
+    name, relative = _PERFORMANCE.get(metric, (metric, False))
+    return family in ("drift", "quality") or (relative and name not in model.baseline)
+
+
 def _drift_series(metric: str, model_id: str, report: DriftReport) -> tuple[Series, ...]:
     if metric == "drift_share":
         drifted = ", ".join(f.feature for f in report.drifted[:5]) or "none"
@@ -321,7 +333,9 @@ def _drift_series(metric: str, model_id: str, report: DriftReport) -> tuple[Seri
     return tuple(found)
 
 
-def _fairness_series(base: Mapping[str, str], report: fairness.FairnessReport) -> list[Series]:
+def fairness_series(base: Mapping[str, str], report: fairness.FairnessReport) -> list[Series]:
+    """The `fairness_ratio` value of each judged group of `report` (labels: `base` plus
+    the group), or one series without a value saying why there is none."""
     if report.reference_group is None:
         return [Series(base, None, "no group large enough to compare with")]
     reference = "/".join(report.reference_group)

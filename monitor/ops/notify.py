@@ -106,16 +106,7 @@ def deliver(
 ) -> Delivery:
     """POST one event, retrying as configured; never raises."""
     body = json.dumps(message(alert, event, webhook.dashboard_url), allow_nan=False).encode()
-    attempts = 0
-    status: int | None = None
-    error: str | None = None
-    for attempt in range(webhook.retries + 1):
-        if attempt:
-            sleep(webhook.backoff_s * 2 ** (attempt - 1))
-        attempts += 1
-        status, error, retry = _post(webhook, body)
-        if error is None or not retry:
-            break
+    attempts, status, error = send(webhook, webhook.url, body, sleep=sleep)
     return Delivery(
         alert.alert_id,
         event,
@@ -128,27 +119,46 @@ def deliver(
     )
 
 
-def _post(webhook: Webhook, body: bytes) -> tuple[int | None, str | None, bool]:
+def send(
+    endpoint: Webhook, url: str, body: bytes, *, sleep: Callable[[float], None] = time.sleep
+) -> tuple[int, int | None, str | None]:
+    """POST a JSON `body` to `url` with the endpoint's timeout, retrying as it says (on
+    connection errors, timeouts, HTTP 429 and 5xx): (attempts, last HTTP status, error or
+    None when delivered). Never raises."""
+    attempts = 0
+    status: int | None = None
+    error: str | None = None
+    for attempt in range(endpoint.retries + 1):
+        if attempt:
+            sleep(endpoint.backoff_s * 2 ** (attempt - 1))
+        attempts += 1
+        status, error, retry = _post(url, endpoint.timeout_s, body)
+        if error is None or not retry:
+            break
+    return attempts, status, error
+
+
+def _post(url: str, timeout_s: float, body: bytes) -> tuple[int | None, str | None, bool]:
     """(HTTP status, error or None, whether a retry may help)."""
     request = urllib.request.Request(
-        webhook.url,
+        url,
         data=body,
         method="POST",
         headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
     )
     try:
-        with urllib.request.urlopen(request, timeout=webhook.timeout_s) as response:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
             response.read(65_536)
             return int(response.status), None, False
     except urllib.error.HTTPError as exc:
         retry = exc.code == 429 or exc.code >= 500
         return exc.code, f"HTTP {exc.code} {exc.reason}", retry
     except TimeoutError:
-        return None, f"no answer within {webhook.timeout_s:g} s", True
+        return None, f"no answer within {timeout_s:g} s", True
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, TimeoutError):
-            return None, f"no answer within {webhook.timeout_s:g} s", True
+            return None, f"no answer within {timeout_s:g} s", True
         return None, f"cannot connect: {reason}", True
     except (OSError, ValueError) as exc:
         return None, f"cannot send: {exc}", True

@@ -26,6 +26,7 @@ from typing import Final, Literal
 from monitor.core.config import ModelConfig
 from monitor.core.errors import InputError
 from monitor.core.tabular import Relation, Runner, TabColumn, select_sql
+from monitor.core.tabular_reconcile import reconcile
 
 TargetRole = Literal["label", "prediction", "score"]
 TARGET_ROLES: Final[tuple[TargetRole, ...]] = ("label", "prediction", "score")
@@ -270,18 +271,22 @@ def split_columns(
     """Both relations without the id, timestamp and ignored columns, and (with `detect`,
     when neither side is a log window) without the identifier-like columns not in
     `keep`; with the excluded columns and why, unsupported types included. With one id
-    column, it is the relation's id column (duplicate ids in data quality)."""
+    column, it is the relation's id column (duplicate ids in data quality). The features
+    left are reconciled: one type per column on both sides
+    (`monitor.core.tabular_reconcile`)."""
     excluded = {e.column: e for e in split_roles(roles)}
+    reference, current = without_roles(reference, roles), without_roles(current, roles)
+    found: tuple[Excluded, ...] = ()
+    if detect and reference.time_alias is None and current.time_alias is None:
+        found = identifiers(runner, reference, current, skip=keep)
+        names = [e.column for e in found]
+        reference, current = leave_out(reference, names), leave_out(current, names)
+    reference, current = reconcile(runner, reference, current)
     for relation in (reference, current):
         for name, source_type in relation.unsupported:
             detail = f"type {source_type} is not analysed"
             excluded.setdefault(name, Excluded(name, "unsupported", detail))
-    reference, current = without_roles(reference, roles), without_roles(current, roles)
-    if detect and reference.time_alias is None and current.time_alias is None:
-        for found in identifiers(runner, reference, current, skip=keep):
-            excluded[found.column] = found
-        names = [e.column for e in excluded.values() if e.reason == "identifier"]
-        reference, current = leave_out(reference, names), leave_out(current, names)
+    excluded |= {e.column: e for e in found}
     return reference, current, tuple(excluded.values())
 
 

@@ -1,16 +1,19 @@
 """Drift between two relations, over time, and of the model's outputs and labels: the
 profiles from DuckDB (monitor.queries.drift_profile), the statistics from
-monitor.metrics.drift. The domain classifier is in monitor.queries.drift_multivariate."""
+monitor.metrics.drift. The domain classifier is in monitor.queries.drift_multivariate.
+Each pair is reconciled first (one type per column: monitor.core.tabular_reconcile)."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import Final
 
 from monitor.core import buckets as time_buckets
 from monitor.core.tabular import Relation, Runner, targets_relation
+from monitor.core.tabular_reconcile import reconcile
 from monitor.metrics.drift.registry import Correction
-from monitor.metrics.drift.report import DriftReport, compare
+from monitor.metrics.drift.report import DriftReport, FeatureDrift, compare
 from monitor.metrics.drift.timeline import DriftTimeline, TimeBucket, timeline
 from monitor.queries.drift_profile import (
     profile_buckets,
@@ -18,6 +21,9 @@ from monitor.queries.drift_profile import (
     profile_reference,
     profiles,
 )
+
+INCOMPARABLE: Final = "incomparable"
+"""The status of a column whose two sides have no common type (with the reason)."""
 
 
 def drift_between(
@@ -32,9 +38,11 @@ def drift_between(
     thresholds: Mapping[str, float] | None = None,
     min_effect: float | None = None,
 ) -> DriftReport:
-    """Profile both sides in DuckDB (the reference cached) and compare them."""
+    """Profile both sides in DuckDB (the reference cached) and compare them; a column with
+    no common type gets the status `incomparable (why)` (`with_incomparable`)."""
+    reference, current = reconcile(runner, reference, current)
     ref_profile, cur_profile = profiles(runner, reference, current)
-    return compare(
+    report = compare(
         ref_profile,
         cur_profile,
         method=method,
@@ -44,6 +52,18 @@ def drift_between(
         thresholds=thresholds,
         min_effect=min_effect,
     )
+    return with_incomparable(report, reference)
+
+
+def with_incomparable(report: DriftReport, reference: Relation) -> DriftReport:
+    """The report with a row per column of the pair that has no common type (reconciled
+    relations leave it out of both sides): never judged, its status says why."""
+    rows = tuple(
+        FeatureDrift(note.column, None, None, None, None, None, f"{INCOMPARABLE} ({note.detail})")
+        for note in reference.schema
+        if note.incomparable
+    )
+    return dataclasses.replace(report, features=report.features + rows) if rows else report
 
 
 def drift_over_time(
@@ -63,6 +83,7 @@ def drift_over_time(
     One grouped scan gives every bucket's counts and bins; KS/Wasserstein use each
     bucket's share of one seeded sample of the window when it is larger than the exact
     limit. Corrections apply across the features of each bucket."""
+    reference, current = reconcile(runner, reference, current)
     ref_profile = profile_reference(runner, reference)
     buckets = profile_buckets(
         runner,
@@ -96,17 +117,17 @@ def target_drift(
     reference's: the reference's target columns only, BH-corrected among themselves.
     Their kinds follow the model's `task`; with None (an uploaded pair without a model)
     they are detected from the values, as for features."""
-    ref_targets = _targets(reference, task)
-    cur_targets = _targets(current, task)
+    ref_targets, cur_targets = reconcile(runner, _targets(reference, task), _targets(current, task))
     ref_profile = profile_reference(runner, ref_targets)
     cur_profile = profile_current(runner, cur_targets, ref_profile)
-    return compare(
+    found = compare(
         ref_profile,
         cur_profile,
         method=method,
         alpha=alpha,
         features=[c.name for c in ref_targets.features],
     )
+    return with_incomparable(found, ref_targets)
 
 
 def _targets(relation: Relation, task: str | None) -> Relation:

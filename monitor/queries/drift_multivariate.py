@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from monitor.core.tabular import Relation, Runner, TabColumn
+from monitor.core.tabular_reconcile import reconcile
 from monitor.metrics.drift.multivariate import SAMPLE_ROWS, SEED, MultivariateDrift, domain_drift
 from monitor.metrics.drift.registry import Kind
 from monitor.queries.drift_profile import finite_sql, profile_reference, text_sql
@@ -32,7 +33,9 @@ def _sample(
 
 
 def multivariate_drift(runner: Runner, reference: Relation, current: Relation) -> MultivariateDrift:
-    """Domain-classifier drift over the features both sides have (with the same type)."""
+    """Domain-classifier drift over the features both sides have (with the same type,
+    once reconciled)."""
+    reference, current = reconcile(runner, reference, current)
     kinds_found = profile_reference(runner, reference).kinds
     pairs = [
         (c, found)

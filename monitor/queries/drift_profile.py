@@ -21,6 +21,7 @@ import numpy as np
 
 from monitor.core import tabular
 from monitor.core.tabular import Relation, Runner, TabColumn
+from monitor.core.tabular_reconcile import reconcile
 from monitor.metrics.drift.bins import Floats
 from monitor.metrics.drift.profile import (
     EXACT_LIMIT,
@@ -215,7 +216,9 @@ def profile_current(runner: Runner, relation: Relation, reference: ReferenceProf
 def profiles(
     runner: Runner, reference: Relation, current: Relation
 ) -> tuple[ReferenceProfile, Profile]:
-    """Both sides' profiles (the reference's cached)."""
+    """Both sides' profiles (the reference's cached), over one type per column
+    (`monitor.core.tabular_reconcile`; free when the pair is reconciled already)."""
+    reference, current = reconcile(runner, reference, current)
     ref_profile = profile_reference(runner, reference)
     return ref_profile, profile_current(runner, current, ref_profile)
 

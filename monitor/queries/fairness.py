@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -71,6 +72,19 @@ def reader_for(path: Path) -> str:
     return READERS[suffixes[-1]]
 
 
+@dataclass(frozen=True)
+class FileTarget:
+    """What a data file's rows are judged on (the options of `load_file`)."""
+
+    label: str
+    prediction: str | None = None
+    score: str | None = None
+    threshold: float | None = None
+    weight: str | None = None
+    task: Task = "binary"
+    positive_label: str = "1"
+
+
 def load_file(
     path: Path,
     *,
@@ -83,8 +97,33 @@ def load_file(
     task: Task = "binary",
     positive_label: str = "1",
 ) -> GroupData:
-    """The engine input from a data file (see the module docstring)."""
+    """The engine input from a data file (see the module docstring): one group per
+    combination of the sensitive columns' values."""
     sensitive = unique(sensitive)
+    target = FileTarget(label, prediction, score, threshold, weight, task, positive_label)
+    return _file_tables(path, target, sensitive, [sensitive])[0]
+
+
+def load_file_by_attribute(
+    path: Path, target: FileTarget, sensitive: Sequence[str]
+) -> dict[str, GroupData]:
+    """Per sensitive column, the engine input grouped by that column alone (each equal
+    to `load_file` with only that column), from one read of the file."""
+    sensitive = unique(sensitive)
+    tables = _file_tables(path, target, sensitive, [[name] for name in sensitive])
+    return dict(zip(sensitive, tables, strict=True))
+
+
+def _file_tables(
+    path: Path, target: FileTarget, sensitive: list[str], groupings: Sequence[Sequence[str]]
+) -> list[GroupData]:
+    """One table per grouping (a list of sensitive columns) from one copy of the file."""
+    prediction, score, threshold, task = (
+        target.prediction,
+        target.score,
+        target.threshold,
+        target.task,
+    )
     if not sensitive:
         raise InputError("name at least one sensitive feature")
     if (prediction is None) == (score is None):
@@ -97,12 +136,13 @@ def load_file(
     if not path.is_file():
         raise InputError(f"{path} is not a file")
     reader = reader_for(path)
+    weight = target.weight
     con = duckdb.connect(":memory:")
     try:
         params: dict[str, Any] = {"path": str(path)}
         types = _describe(con, reader, path)
         output = prediction if prediction is not None else str(score)
-        needed = unique([label, output, *sensitive, *([weight] if weight else [])])
+        needed = unique([target.label, output, *sensitive, *([weight] if weight else [])])
         for name in needed:
             if name not in types:
                 shown = ", ".join(repr(c) for c in list(types)[:20])
@@ -123,30 +163,33 @@ def load_file(
         def run(sql: str, bound: dict[str, Any]) -> list[tuple[Any, ...]]:
             return con.execute(sql, bound).fetchall()
 
-        columns = queries.Columns(
-            groups=tuple(queries.column(s) for s in sensitive),
-            label=queries.column(label),
-            prediction=(
-                queries.thresholded(queries.column(output))
-                if score is not None and task == "binary"
-                else queries.column(output)
-            ),
-            weight=queries.number(queries.column(weight)) if weight else "1.0",
-        )
         extra = {"threshold": threshold} if score is not None and task == "binary" else {}
-        slices = _reduce(
-            run,
-            columns,
-            sensitive,
-            task=task,
-            positive=positive_label,
-            thresholded=score is not None,
-            source=queries.FILE_TABLE,
-            where="",
-            params=extra,
-            keys=(),
-        )
-        return slices[0][1] if slices else _empty(sensitive, task)
+        tables: list[GroupData] = []
+        for features in groupings:
+            columns = queries.Columns(
+                groups=tuple(queries.column(s) for s in features),
+                label=queries.column(target.label),
+                prediction=(
+                    queries.thresholded(queries.column(output))
+                    if score is not None and task == "binary"
+                    else queries.column(output)
+                ),
+                weight=queries.number(queries.column(weight)) if weight else "1.0",
+            )
+            slices = _reduce(
+                run,
+                columns,
+                features,
+                task=task,
+                positive=target.positive_label,
+                thresholded=score is not None,
+                source=queries.FILE_TABLE,
+                where="",
+                params=extra,
+                keys=(),
+            )
+            tables.append(slices[0][1] if slices else _empty(features, task))
+        return tables
     finally:
         con.close()
 

@@ -166,7 +166,11 @@ _BINARY_LOSS: Final = (
 # Score bins (monitor.metrics.performance.binning): coarse bin `cbin` of $coarse, uniform bin
 # `ubin` of $coarse * $ratio, logit bin `lbin` of $logit_bins over +/- $logit_range
 # (`binning_params`).
-_COARSE_GUESS: Final = "least(greatest(ceil(score * $coarse)::BIGINT - 1, 0), $coarse - 1)"
+# NULL scores stay NULL in every bin (DuckDB's greatest/least skip NULL arguments).
+_COARSE_GUESS: Final = (
+    "CASE WHEN score IS NOT NULL THEN "
+    "least(greatest(ceil(score * $coarse)::BIGINT - 1, 0), $coarse - 1) END"
+)
 _COARSE_BIN: Final = (
     "CASE WHEN c0 >= 1 AND c0 * (1.0::DOUBLE / $coarse) >= score THEN c0 - 1 "
     "WHEN c0 <= $coarse - 2 AND (c0 + 1) * (1.0::DOUBLE / $coarse) < score THEN c0 + 1 "
@@ -177,7 +181,8 @@ _UNIFORM_BIN: Final = (
     "cbin * $ratio + $ratio - 1)"
 )
 _LOGIT_BIN: Final = (
-    "CASE WHEN score <= 0 THEN 0 WHEN score >= 1 THEN $logit_bins - 1 ELSE "
+    "CASE WHEN score IS NULL THEN NULL WHEN score <= 0 THEN 0 "
+    "WHEN score >= 1 THEN $logit_bins - 1 ELSE "
     "least(greatest(floor((ln(score / (1 - score)) + $logit_range) * $logit_bins "
     "/ (2 * $logit_range))::BIGINT, 0), $logit_bins - 1) END"
 )
@@ -223,10 +228,16 @@ def classification_cells(
     *,
     reference: ReferenceColumns | None = None,
     restrict: bool = True,
+    rows: str | None = None,
 ) -> str:
     """Counts and sums per (bucket, version, prediction, label, uniform bin, logit bin): the
-    one aggregate a classifier's performance needs (bins NULL for unscored predictions)."""
-    rows = reference_rows(reference) if reference is not None else window_rows(restrict=restrict)
+    one aggregate a classifier's performance needs (bins NULL for unscored predictions).
+    `rows`: another row source shaped like `window_rows` (CTEs ending in `_rows`), e.g. a
+    file's (monitor.queries.estimate_files)."""
+    if rows is None and reference is not None:
+        rows = reference_rows(reference)
+    elif rows is None:
+        rows = window_rows(restrict=restrict)
     return (
         "WITH " + rows + ", " + scored_source(task, bucket) + " "
         "SELECT bucket, version, pred, truth, ubin, lbin, count(*) AS n, "
@@ -302,13 +313,15 @@ def segment_counts(
 
 
 def reference_sample(columns: ReferenceColumns) -> str:
-    """Up to $rows (score, label) pairs of the reference file, for calibration: the rows
-    with the smallest hash of their row number, a deterministic pseudo-random sample."""
+    """Up to $rows (score, label, prediction) rows of the reference file, for calibration:
+    the rows with the smallest hash of their row number, a deterministic pseudo-random
+    sample (prediction NULL when the file has none)."""
     if columns.score is None:
         raise ValueError("reference has no score column")
+    prediction = _canonical(columns.prediction) if columns.prediction else "NULL::VARCHAR"
     return (
         f"SELECT TRY_CAST({columns.score} AS DOUBLE) AS score, "
-        f"{_canonical(columns.label)} AS label "
+        f"{_canonical(columns.label)} AS label, {prediction} AS prediction "
         "FROM read_parquet($reference, file_row_number = true) "
         f"WHERE {columns.score} IS NOT NULL AND {columns.label} IS NOT NULL "
         "ORDER BY hash(file_row_number) LIMIT $rows"

@@ -14,7 +14,7 @@ from typing import Final
 
 import pyarrow.parquet as pq
 
-from monitor.core.config import ModelConfig
+from monitor.core.config import ModelConfig, missing_reference
 from monitor.core.store import LogStore
 from monitor.metrics.intervals import CONFIDENCE, Metric
 from monitor.metrics.performance.baseline import Baseline, baseline_of
@@ -40,8 +40,9 @@ def inspect_reference(model: ModelConfig) -> tuple[ReferenceLayout | None, str |
     path = model.reference
     if path is None:
         return None, "no reference dataset configured (models.reference in monitor.toml)"
-    if not path.is_file():
-        return None, f"reference file {path} does not exist"
+    missing = missing_reference(model)
+    if missing is not None:
+        return None, missing
     try:
         metadata = pq.read_metadata(path)
     except (OSError, ValueError) as exc:

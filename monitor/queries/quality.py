@@ -5,6 +5,7 @@ in one grouped scan, and pairwise correlations."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -91,7 +92,7 @@ def quality_report(
     cur_kinds = quality.current_kinds(kinds, _types(current))
     valid, sources = quality.valid_ranges(list(cur_kinds), ref_side, ranges)
     cur_side = _scan(runner, current, cur_kinds, valid)
-    return quality.quality_from_sides(
+    report = quality.quality_from_sides(
         ref_side,
         cur_side,
         cur_kinds | kinds,
@@ -102,6 +103,12 @@ def quality_report(
         invalid_records=invalid_records,
         limits=limits,
     )
+    # Columns a reconciled pair left out as incomparable (monitor.core.tabular_reconcile)
+    # are still a schema problem: a type change.
+    found = tuple(
+        (n.column, n.reference_type, n.current_type) for n in reference.schema if n.incomparable
+    )
+    return dataclasses.replace(report, type_changes=report.type_changes + found)
 
 
 def duplicate_ids(runner: Runner, relation: Relation) -> int | None:

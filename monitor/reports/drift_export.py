@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from monitor.core.reconcile import Reconciled
 from monitor.metrics.drift.registry import METHODS
 from monitor.metrics.drift.report import DriftReport, FeatureDrift
 from monitor.reports.jsonable import jsonable
@@ -37,8 +39,11 @@ def feature_object(f: FeatureDrift) -> dict[str, Any]:
     }
 
 
-def report_document(report: DriftReport, reference: str, current: str) -> dict[str, Any]:
-    """The document `monitor drift --json` prints (see docs/drift.md)."""
+def report_document(
+    report: DriftReport, reference: str, current: str, schema: Sequence[Reconciled] = ()
+) -> dict[str, Any]:
+    """The document `monitor drift --json` prints (see docs/drift.md); `schema`: the
+    columns read as different types on the two sides, and how each was compared."""
     document: dict[str, Any] = jsonable(
         {
             "reference": reference,
@@ -52,6 +57,7 @@ def report_document(report: DriftReport, reference: str, current: str) -> dict[s
             "alpha": report.alpha,
             "method": report.method,
             "features": [feature_object(f) for f in report.features],
+            "schema": [note.document() for note in schema],
         }
     )
     return document

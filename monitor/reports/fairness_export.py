@@ -2,7 +2,8 @@
 
 The JSON shape (one document): rows, sensitive_features, reference_group, tau, overall,
 groups (each with `group` as {feature: value}, `count`, every metric under its name,
-`small`, `disparity`, and `ci` when bootstrapped) and summary. See docs/fairness.md.
+`ppr` included, `small`, `disparity`, and `ci` when bootstrapped) and summary; per
+attribute, a list of such documents under `attributes`. See docs/fairness.md.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from monitor.metrics.fairness.attributes import AttributeAudit, passed
 from monitor.metrics.fairness.audit import FairnessReport, GroupResult
 from monitor.metrics.fairness.bootstrap import Interval
 from monitor.metrics.fairness.groups import GroupKey, group_label
@@ -93,6 +95,18 @@ def report_document(report: FairnessReport) -> dict[str, Any]:
         document["overall_ci"] = _intervals(report.overall_ci)
         document["summary"]["ci"] = _intervals(summary.ci)
     return document
+
+
+def attributes_document(audits: Sequence[AttributeAudit]) -> dict[str, Any]:
+    """The per-attribute audits as one document: `per_attribute`, the attributes in
+    order, the four-fifths screen over all of them, and under `attributes` one report
+    document per attribute, keyed by its `attribute`."""
+    return {
+        "per_attribute": True,
+        "sensitive_features": [a.attribute for a in audits],
+        "four_fifths_passed": passed(audits),
+        "attributes": [{"attribute": a.attribute} | report_document(a.report) for a in audits],
+    }
 
 
 def trend_document(trend: FairnessTrend, features: Sequence[str]) -> dict[str, Any]:

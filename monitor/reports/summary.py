@@ -34,7 +34,9 @@ def summarize(
     ending at its newest prediction (old logs still show something). `active_alerts`
     counts, per severity, the model's alerts that need someone now (see
     `monitor.ops.alerts.actions.active_counts`), from `state` or else the data directory's state
-    store (all 0 when there is none yet: a summary never creates one)."""
+    store (all 0 when there is none yet: a summary never creates one). `unmeasured`:
+    the rules that could not be measured and why (e.g. a missing reference file); a
+    model with no problem but such rules has the status "unknown", not "ok"."""
     models = catalog.inventory(store)
     if model_id is not None:
         models = tuple(m for m in models if m.model_id == model_id)
@@ -45,6 +47,7 @@ def summarize(
     alerts = _active_alerts(settings, state, [m.model_id for m in models])
     found = evaluate(store, settings, until or utc_now(), explicit=until is not None)
     problems = [f for f in found.problems() if model_id is None or f.model_id == model_id]
+    unmeasured = found.unmeasured(model_id)
     entries = []
     for model in models:
         end = until or model.last_seen
@@ -52,10 +55,20 @@ def summarize(
         status = executive.model_status(store, settings, model.model_id, Window(start, end))
         entry = _entry(status, alerts.get(model.model_id, {}))
         worst = next((f.severity for f in problems if f.model_id == model.model_id), None)
-        entries.append({**entry, "status": worst or "ok"})
+        blind = any(u.model_id == model.model_id for u in unmeasured)
+        entries.append({**entry, "status": worst or ("unknown" if blind else "ok")})
     invalid = store.invalid_records()
     return {
         "problems": [finding_document(f) for f in problems],
+        "unmeasured": [
+            {
+                "model_id": u.model_id,
+                "rules": list(u.rules),
+                "reason": u.reason,
+                "headline": u.headline,
+            }
+            for u in unmeasured
+        ],
         "models": entries,
         "invalid_records": {
             "total": sum(i.count for i in invalid),
@@ -126,6 +139,7 @@ def _entry(status: executive.ModelStatus, alerts: Mapping[Severity, int]) -> dic
         found.metric if found is not None else "accuracy": found.value if found else None,
         "estimated": found.estimated if found else None,
         "labeled": found.labeled if found else 0,
+        "label_coverage": found.coverage if found else None,
         "baseline": found.baseline if found else None,
         "performance_status": status.performance.state,
         "drift_status": status.drift.state,

@@ -56,14 +56,15 @@ class Filters:
 
 SourceKind = Literal["logs", "uploads"]
 SOURCES: dict[SourceKind, str] = {"logs": "Model logs", "uploads": "Uploaded datasets"}
-UPLOAD_PAGES: tuple[str, ...] = ("drift", "data_quality", "fairness")
+UPLOAD_PAGES: tuple[str, ...] = ("performance", "drift", "data_quality", "fairness")
 """URL paths of the pages that analyse the data source (the others always read the logs)."""
 
 
 @dataclass(frozen=True)
 class DataSource:
-    """What the Drift, Data quality and Fairness pages analyse: the model logs chosen by
-    the filters, or an uploaded (reference, current) pair (None: none registered yet)."""
+    """What the Performance, Drift, Data quality and Fairness pages analyse: the model logs
+    chosen by the filters, or an uploaded (reference, current) pair (None: none registered
+    yet)."""
 
     kind: SourceKind = "logs"
     reference: Dataset | None = None
@@ -84,7 +85,7 @@ class PageContext:
     state: StateStore
     """Alerts, rollback marks, uploaded datasets and the audit trail (SQLite)."""
     source: DataSource = DataSource()
-    """The sidebar's data source (Drift, Data quality and Fairness)."""
+    """The sidebar's data source (Performance, Drift, Data quality and Fairness)."""
     references: Mapping[str, Dataset] = field(default_factory=dict)
     """Uploaded reference datasets attached to models (model id -> dataset); `settings`
     already uses them as the models' references."""
@@ -328,8 +329,8 @@ def _source_sidebar(state: StateStore) -> DataSource:
         list(SOURCES),
         format_func=SOURCES.__getitem__,
         key="source_kind",
-        help="What the Drift, Data quality and Fairness pages analyse: the model's logs "
-        "(filters above) or a reference/current pair uploaded on the Datasets page.",
+        help="What the Performance, Drift, Data quality and Fairness pages analyse: the "
+        "model's logs (filters above) or a reference/current pair uploaded on the Datasets page.",
     )
     if kind != "uploads":
         return DataSource()

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 import pandas as pd
+import streamlit as st
 
 from monitor.core.errors import MonitorError
+from monitor.core.reconcile import Reconciled, type_word
 from monitor.core.state import Actor, actor_label
-from monitor.ops.datasets import ingest, storage
+from monitor.ops.datasets import analysis, ingest, storage
 from monitor.ops.datasets import library as datasets
 from monitor.ui import flash as ui_flash
 from monitor.ui.context import PageContext
@@ -191,6 +193,34 @@ def schema_rows(found: ingest.SchemaComparison) -> list[dict[str, str]]:
         for change in found.type_changes
     ]
     return rows
+
+
+def reconciled_rows(notes: Sequence[Reconciled]) -> list[dict[str, str]]:
+    """The columns read as different types on the two sides, and how each is compared."""
+    return [
+        {
+            "column": n.column,
+            "reference": type_word(n.reference_type),
+            "current": type_word(n.current_type),
+            "compared": n.detail if not n.incomparable else "incomparable: " + n.detail,
+        }
+        for n in notes
+    ]
+
+
+def pair_schema(reference: ingest.Ingested, current: ingest.Ingested) -> list[dict[str, str]]:
+    """`reconciled_rows` of an uploaded pair not saved yet (cached on the files' sha256
+    and the column types chosen)."""
+    key = tuple((i.sha256, tuple(c.inferred_type for c in i.columns)) for i in (reference, current))
+    return _pair_schema(key, reference, current)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=16)
+def _pair_schema(
+    key: tuple[object, ...], _reference: ingest.Ingested, _current: ingest.Ingested
+) -> list[dict[str, str]]:
+    del key
+    return reconciled_rows(analysis.upload_schema(_reference, _current))
 
 
 def role_columns(ready: Mapping[Role, ingest.Ingested]) -> list[str]:

@@ -24,6 +24,7 @@ from monitor.core.config import ModelConfig, Thresholds
 from monitor.core.errors import InputError, MonitorError
 from monitor.core.scope import Scope
 from monitor.core.store import LogStore
+from monitor.core.tabular_reconcile import reconcile
 from monitor.metrics.drift import distribution as drift_distribution
 from monitor.metrics.drift.multivariate import MultivariateDrift
 from monitor.metrics.drift.registry import CORRECTIONS, Correction
@@ -223,7 +224,7 @@ def sides(
         reference = tabular.log_relation(store, model, window.previous(), versions, labels=labels)
         if not tabular.rows(store, reference):
             raise MonitorError("no predictions in the previous window to compare with")
-    return Sides(store, reference, current)
+    return Sides(store, *reconcile(store, reference, current))
 
 
 def _upload_sides(model: ModelConfig | None, scope: UploadScope) -> Sides:
@@ -266,6 +267,17 @@ def excluded_caption(compared: Comparison) -> str:
         return ""
     excluded = sides(compared.store, compared.model, compared.scope).excluded
     return ui.escape_markdown(analysis.excluded_text(excluded)) if excluded else ""
+
+
+def schema_caption(compared: Comparison) -> str:
+    """The columns read as different types on the two sides and how each is compared, as
+    markdown (names and values escaped; "" if none)."""
+    from monitor.ui import context as ui
+
+    notes = sides(compared.store, compared.model, compared.scope).reference.schema
+    if not notes:
+        return ""
+    return "Read two ways:  \n" + "  \n".join(ui.escape_markdown(n.note) for n in notes)
 
 
 # -- cached aggregates ------------------------------------------------------------------------

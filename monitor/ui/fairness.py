@@ -164,6 +164,17 @@ def upload_table(
     )
 
 
+GROUPINGS: Final = ("Intersections", "Each attribute separately")
+"""The page's toggle: one group per combination of the sensitive features, or each
+feature audited on its own (as Aequitas reports per attribute)."""
+
+
+def groupings(sensitive: tuple[str, ...], per_attribute: bool) -> tuple[tuple[str, ...], ...]:
+    """The sensitive features of each audit the page shows: all of them together, or
+    (`per_attribute`) one feature per audit."""
+    return tuple((name,) for name in sensitive) if per_attribute else (sensitive,)
+
+
 @dataclass(frozen=True)
 class AuditOptions:
     """The page's audit choices beside the sensitive features and the reference group."""
@@ -259,6 +270,7 @@ def selection_rows(report: selection.SelectionReport) -> list[dict[str, Any]]:
             "why": g.small_reason or "",
             "selected": g.selected,
             "selection_rate": g.selection_rate,
+            "ppr": g.ppr,
             "CI low": None if g.ci is None else g.ci[0],
             "CI high": None if g.ci is None else g.ci[1],
             "ratio to reference": g.disparity,

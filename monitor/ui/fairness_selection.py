@@ -57,14 +57,23 @@ def render(
     options: AuditOptions,
     reference: str,
     data: PredictionCells,
+    *,
+    notice: bool = True,
 ) -> None:
-    """The label-free audit of `data` against `reference` (a rule or a group label)."""
+    """The label-free audit of `data` against `reference` (a rule or a group label);
+    `notice`: say which metrics wait for labels (once per page: per attribute, the page
+    says it above the attributes)."""
     from monitor.ui import context as ui
 
-    if options.metric != METRIC:
+    if options.metric in LABEL_METRICS:
         st.caption(
             f"{TITLES[options.metric]} needs labels: the groups are compared on the "
             "selection rate, which needs none."
+        )
+    elif options.metric != METRIC:
+        st.caption(
+            "Without labels the screen is on the selection rate; each group's "
+            f"{TITLES[options.metric]} is in the table."
         )
     try:
         report = caches.selection_report(data, options, reference)
@@ -83,7 +92,8 @@ def render(
     for note in report.notes:
         st.caption(ui.escape_markdown(note))
     _tiles(report)
-    labels_notice(source)
+    if notice:
+        labels_notice(source)
     st.markdown(f"**{TITLES[METRIC]} by group** (error bars: 95% bootstrap interval)")
     st.plotly_chart(charts_fairness.selection_figure(report), config={"displayModeBar": False})
     st.dataframe(
@@ -92,7 +102,7 @@ def render(
         placeholder="n/a",
         column_config={
             name: st.column_config.NumberColumn(format="%.3f")
-            for name in (METRIC, "CI low", "CI high")
+            for name in (METRIC, "ppr", "CI low", "CI high")
         }
         | {"ratio to reference": st.column_config.NumberColumn(format="%.2f")},
     )

@@ -9,7 +9,6 @@ uses the thresholds of the same rules (`rule_thresholds`).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -19,7 +18,7 @@ import streamlit as st
 from monitor.core.config import ModelConfig, Settings, Thresholds
 from monitor.findings.model import Finding, Findings, worst_first
 from monitor.findings.rules import format_duration
-from monitor.findings.rules_config import alerts_config, rule_threshold
+from monitor.findings.rules_config import alerts_config, model_thresholds
 from monitor.ops.alerts.actions import Alert
 from monitor.ui import findings as ui_findings
 from monitor.ui.context import escape_markdown
@@ -28,8 +27,6 @@ if TYPE_CHECKING:
     from monitor.ui.context import PageContext
 
 ICONS: Final = {"critical": ":red[:material/error:]", "warning": ":orange[:material/warning:]"}
-RULE_THRESHOLDS: Final = ("drift_share", "psi", "missing_share", "new_category_share")
-"""Thresholds pages measure with that alert rules also use (metric = Thresholds field)."""
 NAMES: Final = {
     "drift": "drift",
     "data_quality": "data-quality",
@@ -41,15 +38,9 @@ NAMES: Final = {
 
 def rule_thresholds(settings: Settings, model: ModelConfig | None) -> Thresholds:
     """`[thresholds]` with the values this model's alert rules use instead (a configured
-    rule wins), so a page's table and the model's findings draw the same line."""
-    if model is None:
-        return settings.thresholds
-    changes = {
-        metric: found
-        for metric in RULE_THRESHOLDS
-        if (found := rule_threshold(settings, metric, model.id)) is not None
-    }
-    return dataclasses.replace(settings.thresholds, **changes)
+    rule wins), so a page's table and the model's findings draw the same line
+    (`monitor.findings.rules_config.model_thresholds`)."""
+    return model_thresholds(settings, None if model is None else model.id)
 
 
 def rule_id(settings: Settings, metric: str, model: ModelConfig | None) -> str | None:

@@ -19,7 +19,7 @@ from monitor.core.state import StateStore
 from monitor.core.tabular import FileDatabase
 from monitor.metrics.drift.report import compare
 from monitor.metrics.fairness.audit import audit
-from monitor.ops.datasets.analysis import dataset_relation, fairness_data
+from monitor.ops.datasets.analysis import dataset_relation, fairness_data, pair_relations
 from monitor.ops.datasets.library import get_dataset
 from monitor.queries.drift_profile import profiles
 from monitor.queries.quality import quality_report
@@ -248,3 +248,48 @@ def test_size_limit_comes_from_the_config(tmp_path: Path) -> None:
                       "--role", "current")  # fmt: skip
     assert_refused(result, "big.csv: the file is 1.1 MB, above the upload limit of 1 MB")
     assert not (tmp_path / "data").exists()
+
+
+def test_add_remembers_id_and_ignored_columns(tmp_path: Path) -> None:
+    """--id and --ignore are saved with the dataset, shown, and leave those columns out
+    of drift on the stored pair (whose statistics stay scipy's)."""
+    data_dir = tmp_path / "data"
+    raw = pd.read_csv(COMPAS)
+    sample = raw.sample(frac=0.3, random_state=11)
+    sample_path = tmp_path / "sample.parquet"
+    sample.to_parquet(sample_path, index=False)
+    base = ("--data-dir", str(data_dir), "datasets", "add")
+    roles = ("--label", "label_value", "--prediction", "score", "--id", "entity_id",
+             "--ignore", "age_cat")  # fmt: skip
+    for name, role, path in (("cur", "current", COMPAS), ("ref", "reference", sample_path)):
+        added = cli(*base, str(path), "--name", name, "--role", role, *roles, "--json")
+        assert added.returncode == 0, added.stderr
+        saved = json.loads(added.stdout)["column_roles"]
+        assert saved["ids"] == ["entity_id"] and saved["ignore"] == ["age_cat"]
+    shown = cli("--data-dir", str(data_dir), "datasets", "show", "cur").stdout
+    assert "'entity_id': numeric [id]" in shown and "'age_cat': categorical [ignored]" in shown
+    state = StateStore.for_data_dir(data_dir)
+    runner = FileDatabase()
+    try:
+        pair = pair_relations(runner, get_dataset(state, "ref"), get_dataset(state, "cur"))
+        report = compare(*profiles(runner, pair.reference, pair.current))
+    finally:
+        runner.close()
+        state.close()
+    assert {f.feature for f in report.features} == {"race", "sex"}
+    table = np.array(
+        [[(frame["sex"] == c).sum() for c in ("Female", "Male")] for frame in (sample, raw)]
+    )
+    by_name = {f.feature: f for f in report.features}
+    assert by_name["sex"].stats["chisquare"] == pytest.approx(
+        stats.chi2_contingency(table).statistic, rel=1e-12
+    )
+    ignored = ("--sensitive", "race", "--ignore", "race")
+    assert_refused(
+        cli(*base, str(COMPAS), "--name", "x", "--role", "current", *ignored),
+        "column 'race' cannot be ignored: it has another role",
+    )
+    assert_refused(
+        cli(*base, str(COMPAS), "--name", "x", "--role", "current", "--id", "entity"),
+        "identifier column 'entity' is not in the dataset (did you mean 'entity_id'?)",
+    )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.core.config import load_settings
-from monitor.core.errors import ConfigError
+from monitor.core.config import load_settings, missing_reference, reference_file
+from monitor.core.errors import ConfigError, InputError
 from tests.conftest import REPO_ROOT
 
 
@@ -92,3 +92,52 @@ def test_repository_config_describes_the_demo_models(tmp_path: Path) -> None:
             theirs.sensitive_features,
             theirs.feature_ranges,
         )
+
+
+def test_paths_follow_the_file_and_the_data_dir_never_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    path = _write(
+        project,
+        'data_dir = "data"\n[[models]]\nid = "m"\nreference = "reference/m.parquet"\n'
+        f'[[models]]\nid = "fixed"\nreference = "{tmp_path / "ref.parquet"}"\n',
+    )
+    monkeypatch.chdir(elsewhere)
+    from_file = load_settings(path, env={})
+    assert from_file.data_dir == project / "data"
+    assert from_file.model("m").reference == project / "data" / "reference" / "m.parquet"
+    # $MONITOR_DATA_DIR (relative: to the working directory) carries the references along
+    moved = load_settings(path, env={"MONITOR_DATA_DIR": "moved"})
+    assert moved.data_dir == elsewhere / "moved"
+    assert moved.model("m").reference == elsewhere / "moved" / "reference" / "m.parquet"
+    # --data-dir beats the environment; an absolute reference stays where it is
+    flag = load_settings(path, env={"MONITOR_DATA_DIR": "moved"}, data_dir=tmp_path / "flag")
+    assert flag.model("m").reference == tmp_path / "flag" / "reference" / "m.parquet"
+    assert flag.model("fixed").reference == tmp_path / "ref.parquet"
+
+
+def test_a_missing_reference_names_the_setting_the_path_and_the_fix(tmp_path: Path) -> None:
+    path = _write(tmp_path, 'data_dir = "."\n[[models]]\nid = "m"\nreference = "ref/m.parquet"\n')
+    model = load_settings(path, env={}).model("m")
+    with pytest.raises(InputError) as info:
+        reference_file(model)
+    message = str(info.value)
+    assert missing_reference(model) == message
+    for fragment in (
+        "model 'm'",
+        f"reference file {tmp_path.resolve() / 'ref' / 'm.parquet'} does not exist",
+        f"models[0].reference = 'ref/m.parquet' in {path.resolve()}",
+        f"relative to the data directory {tmp_path.resolve()}",
+        "put the file there, or point the setting at it",
+    ):
+        assert fragment in message, message
+    assert "\n" not in message
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "ref" / "m.parquet").write_bytes(b"present")
+    assert missing_reference(model) is None
+    assert reference_file(model) == tmp_path.resolve() / "ref" / "m.parquet"
+    with pytest.raises(InputError, match="no reference dataset"):
+        reference_file(load_settings(path, env={}).model("only-logged"))

@@ -228,3 +228,28 @@ def test_a_finding_link_sets_the_filters_once(
     unknown.run()
     assert not unknown.exception
     assert unknown.selectbox(key="filter_model").value == "credit-risk"
+
+
+def test_a_missing_reference_shows_drift_as_unknown_with_the_reason(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The Overview never shows a model's drift as fine when its reference file is gone:
+    the verdict is unknown, and a warning names the setting and the path."""
+    import shutil
+
+    from monitor.demo import demo_config_toml
+
+    data = tmp_path / "demo"
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("state.sqlite*"))
+    (data / "reference" / "credit-risk.parquet").unlink()
+    at = run_app(data / "monitor.toml", monkeypatch)
+    assert_no_exception(at)
+    setting = f"models[0].reference = 'reference/credit-risk.parquet' in {data / 'monitor.toml'}"
+    shown = [w.value.replace("\\", "") for w in at.warning]  # markdown escapes undone
+    warnings = [w for w in shown if w.startswith("Unknown: credit-risk: ")]
+    assert len(warnings) == 1 and setting in warnings[0], shown
+    assert "does not exist" in warnings[0]
+    verdicts = [m.value for m in at.markdown if m.value.startswith("Drift")]
+    assert len(verdicts) == 2, verdicts
+    assert sum("gray-badge" in v and "unknown" in v for v in verdicts) == 1, verdicts
+    assert demo_config_toml(".") == (data / "monitor.toml").read_text(encoding="utf-8")

@@ -191,3 +191,76 @@ def test_the_v3_canary_fails_the_screen(
     assert values["DP difference (judged groups)"] == f"{dp:.3f}"
     every = demographic_parity_difference(v3["y"], v3["p"], sensitive_features=v3["gender"])
     assert values["DP difference"] == f"{every:.3f}"  # fairlearn's name: all groups
+
+
+def test_each_attribute_separately_shows_one_table_per_attribute(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch, labeled: pd.DataFrame
+) -> None:
+    """The toggle: gender and age_group each audited on its own (its groups, largest
+    group as reference, ratios, ppr), as fairlearn's MetricFrame by that column and
+    Aequitas' ppr computed in pandas say."""
+    at = open_page(demo_dir, monkeypatch, "All data")
+    grouping = at.radio(key="fairness_grouping")
+    assert grouping.disabled  # one feature: nothing to choose
+    at.multiselect(key=SENSITIVE).set_value(["gender", "age_group"]).run()
+    assert_no_exception(at)
+    assert len(at.dataframe) == 1  # intersections: one table
+    at.radio(key="fairness_grouping").set_value("Each attribute separately").run()
+    assert_no_exception(at)
+    # markdown source, escaped (a column name is user text): rendered "age_group"
+    assert [h.value for h in at.subheader] == ["gender", "age\\_group"]
+    frames = [d.value for d in at.dataframe]
+    assert len(frames) == 2
+    for attribute, groups in zip(("gender", "age_group"), frames, strict=True):
+        by = MetricFrame(
+            metrics=selection_rate,
+            y_true=labeled["y"],
+            y_pred=labeled["p"],
+            sensitive_features=labeled[attribute],
+        ).by_group
+        counts = labeled[attribute].value_counts()
+        selected = labeled.groupby(attribute)["p"].sum()
+        largest = counts.idxmax()
+        assert dict(zip(groups["group"], groups["count"], strict=True)) == counts.to_dict()
+        for _, row in groups.iterrows():
+            group = row["group"]
+            assert row["selection_rate"] == pytest.approx(by[group], rel=1e-12)
+            assert row["ppr"] == pytest.approx(selected[group] / selected.sum(), rel=1e-12)
+            assert row["ratio to reference"] == pytest.approx(by[group] / by[largest], rel=1e-12)
+    for attribute in ("gender", "age_group"):
+        assert at.selectbox(key=f"fairness_reference_credit-risk_{attribute}").value == "largest"
+    # each attribute's reference group is its own
+    at.selectbox(key="fairness_reference_credit-risk_gender").set_value("female").run()
+    assert_no_exception(at)
+    gender, age = (d.value for d in at.dataframe)
+    rates = labeled.groupby("gender")["p"].mean()
+    for _, row in gender.iterrows():
+        expected = float(rates[row["group"]]) / float(rates["female"])
+        assert row["ratio to reference"] == pytest.approx(expected, rel=1e-12)
+    assert age.equals(frames[1])  # the other attribute keeps its own reference
+
+
+def test_each_attribute_without_labels_says_once_what_waits(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = open_page(demo_dir, monkeypatch, "Last 24 hours")
+    at.multiselect(key=SENSITIVE).set_value(["gender", "age_group"]).run()
+    at.radio(key="fairness_grouping").set_value("Each attribute separately").run()
+    assert_no_exception(at)
+    notices = [i.value for i in at.info if i.value.startswith("No labels yet")]
+    assert len(notices) == 1
+    raw = raw_labeled(demo_dir, "credit-risk", ["gender", "age_group"])
+    end = raw["timestamp"].max()
+    rows = raw[(raw["timestamp"] >= end - pd.Timedelta(days=1)) & raw["prediction"].notna()]
+    predicted = (as_float(rows["prediction"]) == 1).astype(int)
+    frames = [d.value for d in at.dataframe]
+    assert len(frames) == 2
+    for attribute, groups in zip(("gender", "age_group"), frames, strict=True):
+        values = rows[attribute].fillna("(missing)")
+        selected = predicted.groupby(values).sum()
+        assert dict(zip(groups["group"], groups["count"], strict=True)) == (
+            values.value_counts().to_dict()
+        )
+        for _, row in groups.iterrows():
+            share = float(selected[row["group"]]) / float(selected.sum())
+            assert row["ppr"] == pytest.approx(share, rel=1e-12)

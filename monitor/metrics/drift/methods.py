@@ -7,14 +7,15 @@ Wasserstein) or counts over shared bins/categories (the rest). Definitions follo
 
 from __future__ import annotations
 
+import importlib
 import math
 import warnings
 from collections.abc import Sequence
+from types import ModuleType
 from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from monitor.metrics.drift.bins import Floats, bin_counts, decile_edges
 from monitor.metrics.drift.registry import (
@@ -56,6 +57,12 @@ SCIPY_EXACT_KS_MAX_N: Final = 10_000
 # -- numeric, on sorted finite values ------------------------------------------------------
 
 
+def _stats() -> ModuleType:
+    """scipy.stats, imported on first use (0.3 s): a command that computes no drift
+    statistic does not load it."""
+    return importlib.import_module("scipy.stats")
+
+
 def _cdfs(reference: Floats, current: Floats) -> tuple[Floats, Floats, Floats]:
     """Both empirical CDFs at every pooled value (reference and current sorted)."""
     pooled = np.concatenate([reference, current])
@@ -69,7 +76,7 @@ def _ks_p_value(d: float, n1: int, n2: int) -> float:
     """scipy's asymptotic two-sided p-value for ks_2samp (mode 'asymp')."""
     m, n = sorted([float(n1), float(n2)], reverse=True)
     en = m * n / (m + n)
-    return float(np.clip(stats.kstwo.sf(d, np.round(en)), 0.0, 1.0))
+    return float(np.clip(_stats().kstwo.sf(d, np.round(en)), 0.0, 1.0))
 
 
 def ks_2samp(reference: Floats, current: Floats) -> tuple[float, float]:
@@ -91,7 +98,7 @@ def ks_and_wasserstein(reference: Floats, current: Floats) -> tuple[float, float
     if max(n1, n2) <= SCIPY_EXACT_KS_MAX_N:
         with warnings.catch_warnings():  # "exact calculation unsuccessful": scipy falls back
             warnings.simplefilter("ignore", RuntimeWarning)
-            result = stats.ks_2samp(reference, current)
+            result = _stats().ks_2samp(reference, current)
         return float(result.statistic), float(result.pvalue), w1
     d = float(np.max(gaps))
     return d, _ks_p_value(d, n1, n2), w1
@@ -166,7 +173,7 @@ def chisquare(
         diff = expected - observed
         observed = observed + np.minimum(0.5, np.abs(diff)) * np.sign(diff)
     statistic = float(np.sum((observed - expected) ** 2 / expected))
-    return statistic, float(stats.chi2.sf(statistic, dof))
+    return statistic, float(_stats().chi2.sf(statistic, dof))
 
 
 def ztest(
@@ -181,7 +188,7 @@ def ztest(
     if variance <= 0:
         return 0.0, 1.0
     z = (p2 - p1) / math.sqrt(variance)
-    return z, float(2 * stats.norm.sf(abs(z)))
+    return z, float(2 * _stats().norm.sf(abs(z)))
 
 
 # -- multiple testing --------------------------------------------------------------------

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
-import pandas as pd
 
 from monitor.core.errors import InputError
 from monitor.metrics.fairness import rates as fr
@@ -263,7 +262,8 @@ _COUNTS: Final[dict[str, Any]] = {
 def _binary_groups(cells: LabeledCells) -> _Groups:
     """Per-group confusion counts with MetricFrame over the cells (weights = cell weights,
     row counts for the `rows`/`positives`/`negatives` metrics)."""
-    from fairlearn.metrics import MetricFrame  # imported here: scikit-learn takes ~2 s to load
+    import pandas as pd  # imported here, as fairlearn (scikit-learn takes ~0.5-2 s to load)
+    from fairlearn.metrics import MetricFrame
 
     sensitive = pd.DataFrame(
         {f"s{i}": [key[i] for key in cells.groups] for i in range(len(cells.features))}
@@ -287,16 +287,23 @@ def _binary_groups(cells: LabeledCells) -> _Groups:
     ]
     counts = {name: by_group[name].to_numpy(np.float64) for name in ("tp", "fp", "fn", "tn")}
     overall = frame.overall
+    predicted = float(overall["tp"] + overall["fp"])  # for ppr: the share of these
     return _Groups(
         keys=keys,
         counts=[round(v) for v in by_group["rows"]],
         positives=[round(v) for v in by_group["positives"]],
         negatives=[round(v) for v in by_group["negatives"]],
-        metrics=fr.binary_rates(counts["tp"], counts["fp"], counts["fn"], counts["tn"]),
+        metrics=fr.binary_rates(
+            counts["tp"], counts["fp"], counts["fn"], counts["tn"], predicted_total=predicted
+        ),
         overall={
             name: fr.scalar(value)
             for name, value in fr.binary_rates(
-                overall["tp"], overall["fp"], overall["fn"], overall["tn"]
+                overall["tp"],
+                overall["fp"],
+                overall["fn"],
+                overall["tn"],
+                predicted_total=predicted,
             ).items()
         },
     )

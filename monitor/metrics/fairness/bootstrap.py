@@ -117,8 +117,11 @@ def bootstrap_binary(
     fp = per_group(~label & prediction)
     fn = per_group(label & ~prediction)
     tn = per_group(~label & ~prediction)
-    rates = binary_rates(tp, fp, fn, tn)
-    overall = binary_rates(tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1), tn.sum(axis=1))
+    predicted = tp.sum(axis=1) + fp.sum(axis=1)  # per replicate, for ppr
+    rates = binary_rates(tp, fp, fn, tn, predicted_total=predicted[:, None])
+    overall = binary_rates(
+        tp.sum(axis=1), fp.sum(axis=1), fn.sum(axis=1), tn.sum(axis=1), predicted_total=predicted
+    )
     by_metric = {name: _interval(values, level) for name, values in rates.items()}
     group_intervals = tuple({name: by_metric[name][g] for name in rates} for g in range(groups))
     overall_intervals = {

@@ -14,14 +14,16 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
-import pandas as pd
 
 from monitor.core.errors import InputError
 from monitor.core.schema import canonical_text
 from monitor.metrics.fairness.rates import Task
+
+if TYPE_CHECKING:  # pandas loads only for the array API (cells_from_arrays)
+    import pandas as pd
 
 MISSING: Final = "(missing)"
 """The group value of rows whose sensitive feature is missing (never dropped)."""
@@ -168,6 +170,8 @@ def cells_from_arrays(
     """The engine input from arrays (the Python API; files and logs go through SQL).
 
     Give `y_pred`, or `score` with `threshold` (prediction = score >= threshold)."""
+    import pandas as pd
+
     frame = pd.DataFrame(sensitive_features).reset_index(drop=True)
     features = tuple(str(c) for c in frame.columns)
     if not features:
@@ -208,6 +212,8 @@ def _regression_from_arrays(
     predicted: np.ndarray,
     weight: np.ndarray,
 ) -> RegressionSums:
+    import pandas as pd
+
     frame = pd.DataFrame({f"g{i}": g for i, g in enumerate(groups)})
     valid = ~np.isnan(truth) & ~np.isnan(predicted)
     error = np.where(valid, predicted - truth, 0.0)

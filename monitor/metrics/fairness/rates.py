@@ -2,7 +2,9 @@
 
 One definition serves the audit (counts from fairlearn's MetricFrame), the bootstrap
 (counts of resampled tables) and the trend (counts from SQL). A rate whose denominator
-is zero is undefined: NaN here, None (JSON null) in results.
+is zero is undefined: NaN here, None (JSON null) in results. Every rate is a group's own
+ratio except `ppr` (Aequitas' predicted positive ratio): the group's share of the
+table's predicted positives, so its caller passes that total.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ FloatArray = npt.NDArray[np.float64]
 
 BINARY_METRICS: Final[tuple[str, ...]] = (
     "selection_rate",
+    "ppr",
     "accuracy",
     "tpr",
     "fpr",
@@ -40,6 +43,7 @@ DEFAULT_METRIC: Final[dict[Task, str]] = {"binary": "selection_rate", "regressio
 
 TITLES: Final[dict[str, str]] = {
     "selection_rate": "Selection rate P(ŷ=1)",
+    "ppr": "Share of all predicted positives (PPR)",
     "accuracy": "Accuracy",
     "tpr": "True positive rate (recall)",
     "fpr": "False positive rate",
@@ -66,16 +70,27 @@ def _ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
 
 
 def binary_rates(
-    tp: npt.ArrayLike, fp: npt.ArrayLike, fn: npt.ArrayLike, tn: npt.ArrayLike
+    tp: npt.ArrayLike,
+    fp: npt.ArrayLike,
+    fn: npt.ArrayLike,
+    tn: npt.ArrayLike,
+    *,
+    predicted_total: npt.ArrayLike,
 ) -> dict[str, FloatArray]:
     """Every binary metric from confusion counts (arrays of one shape), as fairlearn and
-    scikit-learn define them: selection rate = (TP+FP)/N, TPR = TP/(TP+FN), and so on."""
+    scikit-learn define them: selection rate = (TP+FP)/N, TPR = TP/(TP+FN), and so on;
+    `ppr` = (TP+FP) / `predicted_total`, the predicted positives (TP+FP) summed over all
+    groups of the table (broadcast against the counts), as Aequitas defines it."""
     tp_, fp_, fn_, tn_ = (np.asarray(a, dtype=np.float64) for a in (tp, fp, fn, tn))
     total = tp_ + fp_ + fn_ + tn_
     positives, negatives = tp_ + fn_, fp_ + tn_
     predicted_pos, predicted_neg = tp_ + fp_, tn_ + fn_
     return {
         "selection_rate": _ratio(predicted_pos, total),
+        "ppr": _ratio(
+            predicted_pos,
+            np.broadcast_to(np.asarray(predicted_total, dtype=np.float64), predicted_pos.shape),
+        ),
         "accuracy": _ratio(tp_ + tn_, total),
         "tpr": _ratio(tp_, positives),
         "fpr": _ratio(fp_, negatives),

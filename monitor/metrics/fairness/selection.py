@@ -1,5 +1,6 @@
-"""Fairness without labels: the selection rate P(ŷ=1) per group, demographic parity and
-the four-fifths screen on the selection rate, from predictions alone.
+"""Fairness without labels: the selection rate P(ŷ=1) and the share of all predicted
+positives (ppr) per group, demographic parity and the four-fifths screen on the
+selection rate, from predictions alone.
 
 Labels of a model's predictions arrive late (days, for credit decisions), but the
 selection rate needs none, so a window without labels can still be judged on it. The
@@ -39,7 +40,9 @@ from monitor.metrics.fairness.groups import GroupKey, group_label, group_value
 from monitor.metrics.fairness.trend import FairnessTrend, TrendPoint, TrendSlice
 
 METRIC: Final = "selection_rate"
-LABEL_METRICS: Final = tuple(m for m in fr.BINARY_METRICS if m != METRIC)
+LABEL_FREE: Final = (METRIC, "ppr")
+"""The per-group rates predictions alone give."""
+LABEL_METRICS: Final = tuple(m for m in fr.BINARY_METRICS if m not in LABEL_FREE)
 """The per-group rates that need labels."""
 LABEL_SUMMARIES: Final = (
     "equalized_odds_difference",
@@ -114,6 +117,8 @@ class SelectionGroup:
     """Rows predicted positive (unweighted)."""
     selection_rate: float | None
     """Weighted share predicted positive."""
+    ppr: float | None
+    """The group's share of all (weighted) predicted positives (Aequitas' ppr)."""
     disparity: float | None
     """selection_rate / the reference's (None when undefined)."""
     ci: Interval | None
@@ -181,7 +186,10 @@ def _rates(data: PredictionCells) -> tuple[list[GroupKey], Any, Any, Any]:
         g = index[key]
         counts[:, g] += (n, n if predicted else 0)
         weights[:, g] += (w, w if predicted else 0.0)
-    return keys, counts[0], counts[1], fr.binary_rates(weights[1], 0, 0, weights[0] - weights[1])
+    rates = fr.binary_rates(
+        weights[1], 0, 0, weights[0] - weights[1], predicted_total=weights[1].sum()
+    )
+    return keys, counts[0], counts[1], rates
 
 
 def _overall(data: PredictionCells) -> float | None:
@@ -223,6 +231,7 @@ def selection_audit(
         raise InputError("no predictions to judge")
     keys, counts, selected, rates = _rates(data)
     values = [fr.scalar(v) for v in rates[METRIC]]
+    shares = [fr.scalar(v) for v in rates["ppr"]]
     overall = _overall(data)
     reasons = [small_reason(int(n), 0, 0, "binary", min_group_size, 0) for n in counts]
     judged = np.array([r is None for r in reasons], dtype=bool)
@@ -276,6 +285,7 @@ def selection_audit(
             count=int(counts[g]),
             selected=int(selected[g]),
             selection_rate=values[g],
+            ppr=shares[g],
             disparity=disparity[g],
             ci=intervals[g],
             small=reasons[g] is not None,

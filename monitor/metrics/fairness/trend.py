@@ -80,7 +80,8 @@ def group_rates(
             for slot in (index[key], size - 1):
                 sums[cell, slot] += w
                 counts[:, slot] += (n, n if y else 0, 0 if y else n)
-        metrics = fr.binary_rates(sums[0], sums[1], sums[2], sums[3])
+        predicted = sums[0, -1] + sums[1, -1]  # the overall slot's TP + FP, for ppr
+        metrics = fr.binary_rates(sums[0], sums[1], sums[2], sums[3], predicted_total=predicted)
     else:
         sums = np.zeros((3, size))
         for key, n, w, a, s in zip(

@@ -29,6 +29,7 @@ from monitor.core.state import SYSTEM_ACTOR, StateStore, record_audit, to_text, 
 from monitor.findings.evaluate import evaluate as measure
 from monitor.findings.model import Findings
 from monitor.findings.rules_config import alerts_config
+from monitor.ops.alerts import alertmanager
 from monitor.ops.alerts.rows import alerts_by_ids
 from monitor.ops.alerts.state_machine import apply
 from monitor.ops.alerts.types import EvaluationResult, Transition, as_utc, sort_alerts
@@ -52,7 +53,8 @@ def evaluate(
     findings: Findings | None = None,
 ) -> EvaluationResult:
     """Evaluate every rule for every model, update the alerts and record the run (one
-    audit row, in the same transaction), then notify.
+    audit row, in the same transaction), then notify (the webhook; Alertmanager, see
+    `alertmanager.push`).
 
     `now` fixes the evaluation time (for windows and silences); without it the wall clock
     is used, or with `[alerts] clock = "data"` each model's newest prediction.
@@ -93,6 +95,8 @@ def evaluate(
             with state.transaction() as tx:
                 for delivery in deliveries:
                     record(tx, delivery)
+    if notify and config.alertmanager is not None:
+        deliveries += alertmanager.push(config.alertmanager, state, alerts, events, moment)
     return EvaluationResult(
         moment, sort_alerts(alerts), tuple(transitions), deliveries, tuple(run.errors)
     )

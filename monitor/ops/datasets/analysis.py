@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from monitor.core.config import TASKS, ModelConfig, Settings
@@ -13,8 +14,10 @@ from monitor.core.errors import InputError
 from monitor.ops.datasets.library import Dataset
 
 if TYPE_CHECKING:
+    from monitor.core.reconcile import Reconciled
     from monitor.core.tabular import Relation, Runner
     from monitor.metrics.fairness.groups import GroupData
+    from monitor.ops.datasets.ingest import Ingested
     from monitor.queries.column_roles import Excluded
 
 
@@ -80,6 +83,34 @@ def pair_relations(
         detect=not (ref_roles.keep_ids or cur_roles.keep_ids),
     )
     return Pair(*found)
+
+
+def upload_schema(reference: Ingested, current: Ingested) -> tuple[Reconciled, ...]:
+    """How an uploaded pair not saved yet will be compared: the columns read as different
+    types on the two sides, each with how it is compared or why it cannot be
+    (`monitor.core.tabular_reconcile`), named by the uploaded files. Both tables are read
+    back from Parquet, as they will be once saved."""
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    from monitor.core import tabular
+    from monitor.core.tabular_reconcile import reconcile
+
+    database = tabular.FileDatabase()
+    try:
+        with tempfile.TemporaryDirectory(prefix="monitor-schema-") as folder:
+            sides = []
+            for role, ingested in (("reference", reference), ("current", current)):
+                path = Path(folder) / f"{role}.parquet"
+                pq.write_table(ingested.table, path)
+                relation = tabular.file_relation(database, path)
+                sides.append(dataclasses.replace(relation, label=ingested.source_name))
+            return reconcile(database, sides[0], sides[1])[0].schema
+    except (InputError, OSError):  # advisory: the saved pair says it again on Drift
+        return ()
+    finally:
+        database.close()
 
 
 def attached_model(settings: Settings, *found: Dataset) -> ModelConfig | None:

@@ -32,6 +32,8 @@ def apply_references(settings: Settings, references: Mapping[str, Dataset]) -> S
         return dataclasses.replace(
             model,
             reference=dataset.path,
+            reference_origin=f"the uploaded dataset {dataset.name!r} attached to it as its "
+            "reference (monitor datasets list; upload it again or remove it)",
             label_column=roles.label or model.label_column,
             prediction_column=roles.prediction or model.prediction_column,
             score_column=roles.score or model.score_column,

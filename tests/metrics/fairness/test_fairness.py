@@ -29,9 +29,11 @@ DATASETS = REPO_ROOT / "tests" / "data"  # copies of the shared data sets, see R
 COMPAS = DATASETS / "compas_for_aequitas.csv"
 ADULT = DATASETS / "adult_rf_binary.csv"
 RATES = (
-    *("selection_rate", "accuracy", "tpr", "fpr", "fnr", "tnr"),
+    *("selection_rate", "ppr", "accuracy", "tpr", "fpr", "fnr", "tnr"),
     *("precision", "npv", "fdr", "for", "prevalence"),
 )
+"""Every binary metric; `ppr` (a share of the whole table's predicted positives) is
+checked in test_ppr.py, the others by `expected_rates`."""
 
 
 @pytest.fixture(scope="module")
