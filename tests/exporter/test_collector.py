@@ -34,7 +34,8 @@ def _value(metrics: Sequence[Metric], name: str, **labels: str) -> float:
 @pytest.fixture
 def demo(demo_dir: Path, tmp_path: Path) -> tuple[Path, LogStore, Settings]:
     data = tmp_path / "demo"
-    shutil.copytree(demo_dir, data)
+    # Only the logs and config: other tests sharing demo_dir may have left a state store.
+    shutil.copytree(demo_dir, data, ignore=shutil.ignore_patterns("state.sqlite*"))
     return data, LogStore(data), load_settings(data / "monitor.toml", env={})
 
 
